@@ -1,0 +1,1 @@
+//! The `#[observe]` attribute and the `observe_async!` macro.

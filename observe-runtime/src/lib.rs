@@ -1,0 +1,9 @@
+//! tracing-subscriber layers that turn `#[observe]` spans into logs, Prometheus metrics and
+//! OpenTelemetry traces, and [`init`] that composes them from the environment.
+
+pub mod config;
+pub mod context;
+pub mod fields;
+pub mod log;
+pub mod metrics;
+pub mod otel;
