@@ -7,3 +7,4 @@ pub mod fields;
 pub mod log;
 pub mod metrics;
 pub mod otel;
+pub mod value;
