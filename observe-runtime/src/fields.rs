@@ -36,7 +36,13 @@ mod tests {
 
     #[test]
     fn span_local_fields_are_not_inherited() {
-        for local in ["metric_name", "metric_label_table", "otel.kind", "observe.result", "error"] {
+        for local in [
+            "metric_name",
+            "metric_label_table",
+            "otel.kind",
+            "observe.result",
+            "error",
+        ] {
             assert!(is_span_local(local), "{local}");
         }
         for inherited in ["request_id", "user", "errors", "metrics", "otel"] {
