@@ -172,13 +172,12 @@ impl SpanRecord {
                 _ => {}
             },
             fields::ERROR => self.failed = true,
-            fields::OTEL_STATUS_CODE => {
+            fields::OTEL_STATUS_CODE
                 if value
                     .as_str()
-                    .is_some_and(|code| code.eq_ignore_ascii_case("error"))
-                {
-                    self.failed = true;
-                }
+                    .is_some_and(|code| code.eq_ignore_ascii_case("error")) =>
+            {
+                self.failed = true
             }
             _ => {}
         }
