@@ -1,1 +1,4 @@
-//! (being written)
+//! Log lines: encoders (logfmt, JSON), timestamps and the non-blocking writer.
+
+pub mod encode;
+pub mod logfmt;
