@@ -3,7 +3,7 @@
 //! `key=value` pairs separated by one space. The rules, which `observe_testkit::logfmt`
 //! checks strictly:
 //!
-//! - Keys are sanitised to `[A-Za-z0-9_.:-]` ([`write_key`](super::encode::write_key)).
+//! - Keys are sanitised to `[A-Za-z0-9_.:-]` ([`write_key`]).
 //! - Numbers and booleans are bare; non-finite floats are `NaN`, `inf`, `-inf`.
 //! - A text value is quoted when it is empty or holds a space, `=`, `"`, `\`, a control
 //!   character (C0, DEL or C1, i.e. [`char::is_control`]) or any Unicode whitespace

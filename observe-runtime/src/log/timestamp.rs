@@ -2,10 +2,10 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Microseconds from 1970-01-01T00:00:00Z to 0000-01-01T00:00:00Z (negative).
-const MIN_MICROS: i128 = -62_167_219_200_000_000;
-/// Microseconds from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z.
-const MAX_MICROS: i128 = 253_402_300_799_999_999;
+/// Seconds from 1970-01-01T00:00:00Z to 0000-01-01T00:00:00Z (negative).
+const MIN_SECS: i64 = -62_167_219_200;
+/// Seconds from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+const MAX_SECS: i64 = 253_402_300_799;
 
 /// Appends `t` as an RFC 3339 UTC timestamp with exactly six fractional digits:
 /// `2026-11-24T15:08:01.123456Z`.
@@ -14,7 +14,8 @@ const MAX_MICROS: i128 = 253_402_300_799_999_999;
 /// `UNIX_EPOCH - 1ns` is `1969-12-31T23:59:59.999999Z`. Times before year 0000 or after
 /// 9999 cannot be written with RFC 3339's four-digit year and are clamped to
 /// `0000-01-01T00:00:00.000000Z` and `9999-12-31T23:59:59.999999Z`. No allocation: the
-/// date comes from Howard Hinnant's `civil_from_days`.
+/// date comes from Howard Hinnant's `civil_from_days`, and the text of the last second
+/// written is cached per thread.
 ///
 /// ```
 /// use observe_runtime::log::timestamp::write_rfc3339_micros;
@@ -25,34 +26,71 @@ const MAX_MICROS: i128 = 253_402_300_799_999_999;
 /// assert_eq!(out, b"2026-11-24T15:08:01.123456Z");
 /// ```
 pub fn write_rfc3339_micros(out: &mut Vec<u8>, t: SystemTime) {
-    let micros: i128 = match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_micros() as i128,
+    // Whole seconds and microseconds, floored, in i64/u32 (no 128-bit division).
+    let (secs, frac) = match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => match i64::try_from(d.as_secs()) {
+            Ok(s) if s <= MAX_SECS => (s, d.subsec_micros()),
+            _ => (MAX_SECS, 999_999),
+        },
         Err(e) => {
-            // Floor: a partial microsecond before the epoch rounds away from zero.
+            // t = -(s + n/1e9) = (-s - 1) + (1e9 - n)/1e9 when n > 0.
             let d = e.duration();
-            let whole = d.as_micros() as i128;
-            let partial = d.as_nanos() % 1000 != 0;
-            -whole - i128::from(partial)
+            let (s, n) = (
+                i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+                d.subsec_nanos(),
+            );
+            let (secs, frac) = if n == 0 {
+                (-s, 0)
+            } else {
+                (-s - 1, (1_000_000_000 - n) / 1000)
+            };
+            if secs < MIN_SECS {
+                (MIN_SECS, 0)
+            } else {
+                (secs, frac)
+            }
         }
     };
-    let micros = micros.clamp(MIN_MICROS, MAX_MICROS);
-    let secs = micros.div_euclid(1_000_000) as i64;
-    let frac = micros.rem_euclid(1_000_000) as u32;
+    // Lines come many per second: the date and time of day are cached per thread for the
+    // last second seen, so usually only the six fractional digits are formatted.
+    let prefix = LAST_SECOND.with(|cache| {
+        let (cached_secs, cached) = cache.get();
+        if cached_secs == secs {
+            cached
+        } else {
+            let fresh = format_second(secs);
+            cache.set((secs, fresh));
+            fresh
+        }
+    });
+    let mut buf = [0u8; 27];
+    buf[..20].copy_from_slice(&prefix);
+    put(&mut buf[20..26], frac);
+    buf[26] = b'Z';
+    out.extend_from_slice(&buf);
+}
+
+thread_local! {
+    /// The last second formatted on this thread and its `YYYY-MM-DDTHH:MM:SS.` text
+    /// (`i64::MIN` is never a clamped second, so the initial value never matches).
+    static LAST_SECOND: std::cell::Cell<(i64, [u8; 20])> =
+        const { std::cell::Cell::new((i64::MIN, [0; 20])) };
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.` for `secs` since the epoch, in `MIN_SECS..=MAX_SECS`.
+fn format_second(secs: i64) -> [u8; 20] {
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400) as u32;
     let (y, m, d) = civil_from_days(days);
     let (hh, mm, ss) = (sod / 3600, sod / 60 % 60, sod % 60);
-
-    let y = y as u32; // 0..=9999 after the clamp
-    let mut buf = *b"0000-00-00T00:00:00.000000Z";
-    put(&mut buf[0..4], y);
+    let mut buf = *b"0000-00-00T00:00:00.";
+    put(&mut buf[0..4], y as u32); // 0..=9999 after the clamp
     put(&mut buf[5..7], m);
     put(&mut buf[8..10], d);
     put(&mut buf[11..13], hh);
     put(&mut buf[14..16], mm);
     put(&mut buf[17..19], ss);
-    put(&mut buf[20..26], frac);
-    out.extend_from_slice(&buf);
+    buf
 }
 
 /// Writes `v` zero-padded into all of `dst`.
@@ -166,6 +204,27 @@ mod tests {
             "1970-01-01T00:00:00.000001Z 1969-12-31T23:59:59.999999Z \
              1969-12-31T23:59:59.999999Z 1969-12-31T23:59:59.999998Z"
         );
+    }
+
+    #[test]
+    fn the_per_thread_cache_never_serves_a_stale_second() {
+        let base = 1_795_532_881;
+        let seq = [
+            (base, 1, "2026-11-24T15:08:01.000001Z"),
+            (base, 999_999, "2026-11-24T15:08:01.999999Z"),
+            (base + 1, 0, "2026-11-24T15:08:02.000000Z"),
+            (base, 5, "2026-11-24T15:08:01.000005Z"),
+            (base + 86_400, 5, "2026-11-25T15:08:01.000005Z"),
+            (-1, 0, "1969-12-31T23:59:59.000000Z"),
+            (base, 5, "2026-11-24T15:08:01.000005Z"),
+        ];
+        for (secs, micros, want) in seq {
+            assert_eq!(at(secs, micros), want);
+        }
+        // Another thread has its own cache.
+        let other = std::thread::spawn(move || at(base + 2, 7)).join().unwrap();
+        assert_eq!(other, "2026-11-24T15:08:03.000007Z");
+        assert_eq!(at(base, 6), "2026-11-24T15:08:01.000006Z");
     }
 
     #[test]

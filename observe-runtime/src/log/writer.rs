@@ -780,7 +780,7 @@ mod tests {
     impl Write for Slow {
         fn write(&mut self, data: &[u8]) -> io::Result<usize> {
             let n = self.calls.fetch_add(1, Ordering::Relaxed);
-            if self.sleep_every > 0 && n % self.sleep_every == 0 {
+            if self.sleep_every > 0 && n.is_multiple_of(self.sleep_every) {
                 thread::sleep(self.sleep);
             }
             let k = data.len().min(self.max_per_write);
