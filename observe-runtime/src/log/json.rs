@@ -135,12 +135,7 @@ impl fmt::Write for Escaper<'_> {
 #[inline]
 fn write_fmt_value(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
     out.push(b'"');
-    match args.as_str() {
-        Some(s) => escape_into(out, s),
-        None => {
-            let _ = fmt::write(&mut Escaper(out), args);
-        }
-    }
+    let _ = fmt::write(&mut Escaper(out), args);
     out.push(b'"');
 }
 

@@ -214,10 +214,6 @@ impl fmt::Write for Escaper<'_> {
 /// keeps what it wrote before failing (still escaped and quoted correctly).
 #[inline]
 fn write_fmt_value(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
-    // A plain literal needs no formatting machinery.
-    if let Some(s) = args.as_str() {
-        return write_str_value(out, s);
-    }
     let start = out.len();
     let mut esc = Escaper { out, quote: false };
     let _ = fmt::write(&mut esc, args);
