@@ -1,0 +1,523 @@
+//! The [`LineEncoder`] trait that the log layer drives, and the helpers both encoders share.
+//!
+//! An encoder writes one record at a time into a caller-owned `Vec<u8>` that the layer reuses
+//! from line to line: `begin`, then one call per field in the order the keys must appear, then
+//! `finish`, which appends the newline. Encoders are stateless (`&self`), never allocate per
+//! field, and format `Display`/`Debug` values straight into the buffer through an escaping
+//! [`fmt::Write`] adapter; the only allocation is the buffer growing, which stops once it has
+//! held the longest line.
+//!
+//! Both encoders work out where the current record starts from the buffer itself (the record
+//! starts after the last `\n`, or at the start of the buffer), so one buffer may hold several
+//! finished records back to back.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Writes the fields of one log record, in call order, into a reused byte buffer.
+///
+/// The sequence for a record is `begin`, any number of field calls, then `finish`. Keys are
+/// sanitised with [`write_key`]: characters outside `[A-Za-z0-9_.:-]` become `_`, and an empty
+/// key becomes `_`. Duplicate keys are written as given; deduplication is the caller's job.
+///
+/// Implementations: [`LogfmtEncoder`](super::logfmt::LogfmtEncoder) (the default format) and
+/// [`JsonEncoder`](super::json::JsonEncoder). The trait is object safe.
+///
+/// ```
+/// use observe_runtime::log::encode::LineEncoder;
+/// use observe_runtime::log::logfmt::LogfmtEncoder;
+///
+/// let enc = LogfmtEncoder::new();
+/// let mut out = Vec::new();
+/// enc.begin(&mut out);
+/// enc.str(&mut out, "level", "INFO");
+/// enc.display(&mut out, "msg", &format_args!("saved {} rows", 3));
+/// enc.u64(&mut out, "rows", 3);
+/// enc.finish(&mut out);
+/// assert_eq!(out, b"level=INFO msg=\"saved 3 rows\" rows=3\n");
+/// ```
+pub trait LineEncoder: Send + Sync {
+    /// Starts a record.
+    ///
+    /// ```
+    /// use observe_runtime::log::encode::LineEncoder;
+    /// use observe_runtime::log::json::JsonEncoder;
+    ///
+    /// let mut out = Vec::new();
+    /// JsonEncoder::new().begin(&mut out);
+    /// assert_eq!(out, b"{");
+    /// ```
+    fn begin(&self, out: &mut Vec<u8>);
+
+    /// Writes a text field.
+    ///
+    /// ```
+    /// use observe_runtime::log::encode::LineEncoder;
+    /// use observe_runtime::log::logfmt::LogfmtEncoder;
+    ///
+    /// let (enc, mut out) = (LogfmtEncoder::new(), Vec::new());
+    /// enc.begin(&mut out);
+    /// enc.str(&mut out, "table", "events");
+    /// enc.str(&mut out, "note", "two words");
+    /// assert_eq!(out, b"table=events note=\"two words\"");
+    /// ```
+    fn str(&self, out: &mut Vec<u8>, key: &str, value: &str);
+
+    /// Writes a field from its `Display` form, formatted straight into the buffer.
+    ///
+    /// ```
+    /// use observe_runtime::log::encode::LineEncoder;
+    /// use observe_runtime::log::json::JsonEncoder;
+    ///
+    /// let (enc, mut out) = (JsonEncoder::new(), Vec::new());
+    /// enc.begin(&mut out);
+    /// enc.display(&mut out, "addr", &std::net::Ipv4Addr::LOCALHOST);
+    /// enc.finish(&mut out);
+    /// assert_eq!(out, b"{\"addr\":\"127.0.0.1\"}\n");
+    /// ```
+    fn display(&self, out: &mut Vec<u8>, key: &str, value: &dyn fmt::Display);
+
+    /// Writes a field from its `Debug` form, formatted straight into the buffer.
+    ///
+    /// ```
+    /// use observe_runtime::log::encode::LineEncoder;
+    /// use observe_runtime::log::logfmt::LogfmtEncoder;
+    ///
+    /// let (enc, mut out) = (LogfmtEncoder::new(), Vec::new());
+    /// enc.begin(&mut out);
+    /// enc.debug(&mut out, "kind", &Some("Song"));
+    /// assert_eq!(out, br#"kind="Some(\"Song\")""#);
+    /// ```
+    fn debug(&self, out: &mut Vec<u8>, key: &str, value: &dyn fmt::Debug);
+
+    /// Writes a signed integer as a number.
+    ///
+    /// ```
+    /// use observe_runtime::log::encode::LineEncoder;
+    /// use observe_runtime::log::logfmt::LogfmtEncoder;
+    ///
+    /// let (enc, mut out) = (LogfmtEncoder::new(), Vec::new());
+    /// enc.begin(&mut out);
+    /// enc.i64(&mut out, "delta", -7);
+    /// assert_eq!(out, b"delta=-7");
+    /// ```
+    fn i64(&self, out: &mut Vec<u8>, key: &str, value: i64);
+
+    /// Writes an unsigned integer as a number.
+    ///
+    /// ```
+    /// use observe_runtime::log::encode::LineEncoder;
+    /// use observe_runtime::log::json::JsonEncoder;
+    ///
+    /// let (enc, mut out) = (JsonEncoder::new(), Vec::new());
+    /// enc.begin(&mut out);
+    /// enc.u64(&mut out, "rows", u64::MAX);
+    /// assert_eq!(out, b"{\"rows\":18446744073709551615");
+    /// ```
+    fn u64(&self, out: &mut Vec<u8>, key: &str, value: u64);
+
+    /// Writes a signed 128-bit integer as a number.
+    ///
+    /// ```
+    /// use observe_runtime::log::encode::LineEncoder;
+    /// use observe_runtime::log::logfmt::LogfmtEncoder;
+    ///
+    /// let (enc, mut out) = (LogfmtEncoder::new(), Vec::new());
+    /// enc.begin(&mut out);
+    /// enc.i128(&mut out, "n", i128::MIN);
+    /// assert_eq!(out, b"n=-170141183460469231731687303715884105728");
+    /// ```
+    fn i128(&self, out: &mut Vec<u8>, key: &str, value: i128);
+
+    /// Writes an unsigned 128-bit integer as a number.
+    ///
+    /// ```
+    /// use observe_runtime::log::encode::LineEncoder;
+    /// use observe_runtime::log::logfmt::LogfmtEncoder;
+    ///
+    /// let (enc, mut out) = (LogfmtEncoder::new(), Vec::new());
+    /// enc.begin(&mut out);
+    /// enc.u128(&mut out, "n", 1 << 100);
+    /// assert_eq!(out, b"n=1267650600228229401496703205376");
+    /// ```
+    fn u128(&self, out: &mut Vec<u8>, key: &str, value: u128);
+
+    /// Writes a float: finite values as the shortest decimal that reads back to the same
+    /// `f64` (with an exponent for very large or small magnitudes, e.g. `1e300`); the
+    /// non-finite values as `NaN`, `inf`, `-inf` (bare in logfmt, strings in JSON).
+    ///
+    /// ```
+    /// use observe_runtime::log::encode::LineEncoder;
+    /// use observe_runtime::log::logfmt::LogfmtEncoder;
+    ///
+    /// let (enc, mut out) = (LogfmtEncoder::new(), Vec::new());
+    /// enc.begin(&mut out);
+    /// enc.f64(&mut out, "ratio", 0.25);
+    /// enc.f64(&mut out, "big", 1e300);
+    /// enc.f64(&mut out, "bad", f64::NAN);
+    /// assert_eq!(out, b"ratio=0.25 big=1e300 bad=NaN");
+    /// ```
+    fn f64(&self, out: &mut Vec<u8>, key: &str, value: f64);
+
+    /// Writes a boolean as `true` or `false`.
+    ///
+    /// ```
+    /// use observe_runtime::log::encode::LineEncoder;
+    /// use observe_runtime::log::json::JsonEncoder;
+    ///
+    /// let (enc, mut out) = (JsonEncoder::new(), Vec::new());
+    /// enc.begin(&mut out);
+    /// enc.bool(&mut out, "cached", true);
+    /// assert_eq!(out, b"{\"cached\":true");
+    /// ```
+    fn bool(&self, out: &mut Vec<u8>, key: &str, value: bool);
+
+    /// Writes a pre-formatted number (such as [`write_latency_ms`]'s output) as is, unquoted.
+    ///
+    /// The caller guarantees that `value` is a number in JSON's grammar
+    /// (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`); it is not checked in release
+    /// builds (a `debug_assert!` checks it in debug builds).
+    ///
+    /// ```
+    /// use observe_runtime::log::encode::{write_latency_ms, LineEncoder};
+    /// use observe_runtime::log::logfmt::LogfmtEncoder;
+    /// use std::time::Duration;
+    ///
+    /// let mut num = Vec::new();
+    /// write_latency_ms(&mut num, Duration::from_micros(412));
+    /// let (enc, mut out) = (LogfmtEncoder::new(), Vec::new());
+    /// enc.begin(&mut out);
+    /// enc.raw_number(&mut out, "latency_ms", std::str::from_utf8(&num).unwrap());
+    /// assert_eq!(out, b"latency_ms=0.412");
+    /// ```
+    fn raw_number(&self, out: &mut Vec<u8>, key: &str, value: &str);
+
+    /// Ends the record and appends the newline.
+    ///
+    /// ```
+    /// use observe_runtime::log::encode::LineEncoder;
+    /// use observe_runtime::log::json::JsonEncoder;
+    ///
+    /// let (enc, mut out) = (JsonEncoder::new(), Vec::new());
+    /// enc.begin(&mut out);
+    /// enc.finish(&mut out);
+    /// assert_eq!(out, b"{}\n");
+    /// ```
+    fn finish(&self, out: &mut Vec<u8>);
+}
+
+/// Whether `b` may appear in a key as is: `[A-Za-z0-9_.:-]`.
+#[inline]
+const fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-')
+}
+
+/// Appends `key` sanitised to `[A-Za-z0-9_.:-]`: every other character (a whole `char`, not
+/// each of its UTF-8 bytes) becomes `_`, and an empty key becomes `_`. The result never needs
+/// quoting or escaping in logfmt or JSON.
+///
+/// ```
+/// use observe_runtime::log::encode::write_key;
+///
+/// let mut out = Vec::new();
+/// write_key(&mut out, "http.route");
+/// out.push(b' ');
+/// write_key(&mut out, "a b=\"é\"");
+/// out.push(b' ');
+/// write_key(&mut out, "");
+/// assert_eq!(out, b"http.route a_b____ _");
+/// ```
+#[inline]
+pub fn write_key(out: &mut Vec<u8>, key: &str) {
+    if key.is_empty() {
+        out.push(b'_');
+    } else if key.bytes().all(is_key_byte) {
+        out.extend_from_slice(key.as_bytes());
+    } else {
+        out.extend(key.chars().map(|c| {
+            if c.is_ascii() && is_key_byte(c as u8) {
+                c as u8
+            } else {
+                b'_'
+            }
+        }));
+    }
+}
+
+/// Appends `d` as decimal milliseconds with exactly three fractional digits, i.e. microsecond
+/// precision (`0.412`, `12.000`, `1500.250`). Sub-microsecond parts are truncated, not rounded.
+///
+/// ```
+/// use observe_runtime::log::encode::write_latency_ms;
+/// use std::time::Duration;
+///
+/// let mut out = Vec::new();
+/// write_latency_ms(&mut out, Duration::from_nanos(412_999));
+/// out.push(b' ');
+/// write_latency_ms(&mut out, Duration::from_millis(12));
+/// out.push(b' ');
+/// write_latency_ms(&mut out, Duration::from_micros(1_500_250));
+/// assert_eq!(out, b"0.412 12.000 1500.250");
+/// ```
+pub fn write_latency_ms(out: &mut Vec<u8>, d: Duration) {
+    let micros = d.as_micros();
+    write_u128(out, micros / 1000);
+    let frac = (micros % 1000) as u16;
+    out.extend_from_slice(&[
+        b'.',
+        b'0' + (frac / 100) as u8,
+        b'0' + (frac / 10 % 10) as u8,
+        b'0' + (frac % 10) as u8,
+    ]);
+}
+
+/// Appends `v` in decimal.
+#[inline]
+pub(crate) fn write_u64(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Appends `v` in decimal.
+#[inline]
+pub(crate) fn write_i64(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    write_u64(out, v.unsigned_abs());
+}
+
+/// Appends `v` in decimal.
+pub(crate) fn write_u128(out: &mut Vec<u8>, mut v: u128) {
+    if let Ok(small) = u64::try_from(v) {
+        return write_u64(out, small);
+    }
+    let mut buf = [0u8; 39];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Appends `v` in decimal.
+pub(crate) fn write_i128(out: &mut Vec<u8>, v: i128) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    write_u128(out, v.unsigned_abs());
+}
+
+/// Appends a finite float as the shortest decimal that reads back to the same value, using
+/// `Debug` (which switches to an exponent for magnitudes below 1e-5 or from 1e16 up, so
+/// `1e300` is not written as 301 digits). Every output is a valid JSON number.
+pub(crate) fn write_finite_f64(out: &mut Vec<u8>, v: f64) {
+    debug_assert!(v.is_finite());
+    use std::io::Write as _;
+    // Writing into a Vec cannot fail.
+    let _ = write!(out, "{v:?}");
+}
+
+/// The text of a non-finite float: `NaN`, `inf` or `-inf`.
+pub(crate) fn non_finite_str(v: f64) -> &'static str {
+    if v.is_nan() {
+        "NaN"
+    } else if v > 0.0 {
+        "inf"
+    } else {
+        "-inf"
+    }
+}
+
+/// Whether `s` is a number in JSON's grammar (used by `debug_assert!`s on `raw_number`).
+pub(crate) fn is_json_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+        }
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// Whether no field has been written yet in the record being written into `out`: the buffer
+/// is empty, ends a previous record (`\n`) or ends with the record's opening byte `open`.
+#[inline]
+pub(crate) fn record_is_empty(out: &[u8], open: u8) -> bool {
+    match out.last() {
+        None => true,
+        Some(&b) => b == b'\n' || b == open,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(f: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut out = Vec::new();
+        f(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn keys_are_sanitised_per_char() {
+        assert_eq!(s(|o| write_key(o, "")), "_");
+        assert_eq!(s(|o| write_key(o, "a-Z_0.9:x")), "a-Z_0.9:x");
+        assert_eq!(s(|o| write_key(o, "a b")), "a_b");
+        assert_eq!(s(|o| write_key(o, "k=v")), "k_v");
+        assert_eq!(s(|o| write_key(o, "é")), "_");
+        assert_eq!(s(|o| write_key(o, "日本\n\"")), "____");
+        for b in 0u8..=127 {
+            let k = (b as char).to_string();
+            let got = s(|o| write_key(o, &k));
+            let want = if b.is_ascii_alphanumeric() || b"_.:-".contains(&b) {
+                k.clone()
+            } else {
+                "_".to_string()
+            };
+            assert_eq!(got, want, "byte {b:#x}");
+        }
+    }
+
+    #[test]
+    fn latency_has_three_fraction_digits() {
+        let cases = [
+            (Duration::ZERO, "0.000"),
+            (Duration::from_nanos(999), "0.000"),
+            (Duration::from_micros(1), "0.001"),
+            (Duration::from_micros(10), "0.010"),
+            (Duration::from_micros(412), "0.412"),
+            (Duration::from_millis(12), "12.000"),
+            (Duration::from_micros(1_500_250), "1500.250"),
+            (Duration::from_secs(86_400), "86400000.000"),
+            (Duration::MAX, "18446744073709551615999.999"),
+        ];
+        for (d, want) in cases {
+            assert_eq!(s(|o| write_latency_ms(o, d)), want, "{d:?}");
+            assert!(is_json_number(want));
+        }
+    }
+
+    #[test]
+    fn integers_match_std() {
+        let i64s = [
+            0,
+            1,
+            -1,
+            9,
+            10,
+            -10,
+            99,
+            100,
+            i64::MAX,
+            i64::MIN,
+            1234567890,
+        ];
+        for v in i64s {
+            assert_eq!(s(|o| write_i64(o, v)), v.to_string());
+            assert_eq!(s(|o| write_u64(o, v as u64)), (v as u64).to_string());
+            assert_eq!(s(|o| write_i128(o, v as i128)), v.to_string());
+        }
+        let big = [
+            0u128,
+            u64::MAX as u128,
+            u64::MAX as u128 + 1,
+            u128::MAX,
+            10u128.pow(38),
+        ];
+        for v in big {
+            assert_eq!(s(|o| write_u128(o, v)), v.to_string());
+        }
+        for v in [i128::MIN, i128::MAX, -(10i128.pow(30))] {
+            assert_eq!(s(|o| write_i128(o, v)), v.to_string());
+        }
+    }
+
+    #[test]
+    fn floats_are_shortest_round_trip_and_json_numbers() {
+        let cases = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.5,
+            0.1,
+            1e300,
+            -1e-300,
+            1e-7,
+            123456789.125,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+        ];
+        for v in cases {
+            let text = s(|o| write_finite_f64(o, v));
+            assert!(is_json_number(&text), "{text}");
+            assert_eq!(
+                text.parse::<f64>().unwrap().to_bits(),
+                v.to_bits(),
+                "{text}"
+            );
+        }
+        assert_eq!(non_finite_str(f64::NAN), "NaN");
+        assert_eq!(non_finite_str(f64::INFINITY), "inf");
+        assert_eq!(non_finite_str(f64::NEG_INFINITY), "-inf");
+    }
+
+    #[test]
+    fn json_number_grammar() {
+        for ok in ["0", "-0", "1.5", "10", "1e5", "1E+5", "-2.5e-3", "0.000"] {
+            assert!(is_json_number(ok), "{ok}");
+        }
+        for bad in [
+            "", "-", "01", "1.", ".5", "1e", "+1", "NaN", "inf", "1 ", "0x1",
+        ] {
+            assert!(!is_json_number(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,560 @@
+//! [`LogfmtEncoder`]: the default log line format.
+//!
+//! `key=value` pairs separated by one space. The rules, which `observe_testkit::logfmt`
+//! checks strictly:
+//!
+//! - Keys are sanitised to `[A-Za-z0-9_.:-]` ([`write_key`]).
+//! - Numbers and booleans are bare; non-finite floats are `NaN`, `inf`, `-inf`.
+//! - A text value is quoted when it is empty or holds a space, `=`, `"`, `\`, a control
+//!   character (C0, DEL or C1, i.e. [`char::is_control`]) or any Unicode whitespace
+//!   ([`char::is_whitespace`]: U+0085, U+00A0, U+2028, U+3000 …), so that splitting a line on
+//!   whitespace never cuts a value.
+//! - Inside quotes `"` `\` newline CR and tab are written `\"` `\\` `\n` `\r` `\t`; the other
+//!   control characters and the Unicode line and paragraph separators U+2028 and U+2029 are
+//!   written `\u{XX}` in lowercase hex with at least two digits (`\u{00}`, `\u{1b}`, `\u{7f}`,
+//!   `\u{85}`, `\u{2028}`). Other whitespace (U+00A0 …) stays as is inside the quotes.
+//!   So no line ever holds a raw newline, CR or other line break.
+//!
+//! `Display` and `Debug` values are formatted once, straight into the line buffer, escaping
+//! on the way; if the text turns out to need quotes, the opening quote is inserted in front of
+//! it afterwards (a move of that value's bytes, no second formatting, no allocation).
+
+use std::fmt;
+
+use super::encode::{
+    LineEncoder, is_json_number, non_finite_str, record_is_empty, write_finite_f64, write_i64,
+    write_i128, write_key, write_u64, write_u128,
+};
+
+/// Encodes records as logfmt lines (see the [module docs](self) for the exact rules).
+///
+/// Stateless and `Copy`; one instance can serve every thread.
+///
+/// ```
+/// use observe_runtime::log::encode::LineEncoder;
+/// use observe_runtime::log::logfmt::LogfmtEncoder;
+///
+/// let enc = LogfmtEncoder::new();
+/// let mut out = Vec::new();
+/// enc.begin(&mut out);
+/// enc.str(&mut out, "level", "WARN");
+/// enc.str(&mut out, "msg", "bad \"input\"\nline 2");
+/// enc.str(&mut out, "empty", "");
+/// enc.f64(&mut out, "ratio", f64::INFINITY);
+/// enc.finish(&mut out);
+/// assert_eq!(out, b"level=WARN msg=\"bad \\\"input\\\"\\nline 2\" empty=\"\" ratio=inf\n");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogfmtEncoder {
+    _private: (),
+}
+
+impl LogfmtEncoder {
+    /// Makes the encoder.
+    ///
+    /// ```
+    /// let enc = observe_runtime::log::logfmt::LogfmtEncoder::new();
+    /// # let _ = enc;
+    /// ```
+    pub const fn new() -> Self {
+        LogfmtEncoder { _private: () }
+    }
+}
+
+/// What an ASCII byte asks of a value.
+const SAFE: u8 = 0;
+const QUOTE: u8 = 1;
+const ESCAPE: u8 = 2;
+
+static ASCII_CLASS: [u8; 128] = {
+    let mut t = [SAFE; 128];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = if b < 0x20 || b == 0x7f || b == b'"' as usize || b == b'\\' as usize {
+            ESCAPE
+        } else if b == b' ' as usize || b == b'=' as usize {
+            QUOTE
+        } else {
+            SAFE
+        };
+        b += 1;
+    }
+    t
+};
+
+/// Whether a non-ASCII `c` is escaped (`\u{..}`) inside quotes.
+#[inline]
+fn non_ascii_needs_escape(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+}
+
+/// Appends the escape for `c`, which [`ASCII_CLASS`] or [`non_ascii_needs_escape`] flagged.
+#[cold]
+fn push_escape(out: &mut Vec<u8>, c: char) {
+    match c {
+        '"' => out.extend_from_slice(b"\\\""),
+        '\\' => out.extend_from_slice(b"\\\\"),
+        '\n' => out.extend_from_slice(b"\\n"),
+        '\r' => out.extend_from_slice(b"\\r"),
+        '\t' => out.extend_from_slice(b"\\t"),
+        _ => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let cp = c as u32;
+            out.extend_from_slice(b"\\u{");
+            // At least two digits; U+2028/U+2029 take four.
+            let digits = if cp > 0xff { 4 } else { 2 };
+            for i in (0..digits).rev() {
+                out.push(HEX[((cp >> (i * 4)) & 0xf) as usize]);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+/// Appends `s` escaped for use inside quotes and returns whether the value needs quotes.
+///
+/// The escaped form of a value that needs no quotes is the value itself, so the caller can
+/// decide on quotes afterwards.
+#[inline]
+fn escape_into(out: &mut Vec<u8>, s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let mut quote = false;
+    let mut run = 0; // start of the bytes not yet copied
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            match ASCII_CLASS[b as usize] {
+                SAFE => {}
+                QUOTE => quote = true,
+                _ => {
+                    out.extend_from_slice(&bytes[run..i]);
+                    push_escape(out, b as char);
+                    quote = true;
+                    run = i + 1;
+                }
+            }
+            i += 1;
+        } else {
+            // Cheap: only reached for non-ASCII text, and `i` is on a char boundary.
+            let c = s[i..].chars().next().unwrap_or_default();
+            let len = c.len_utf8();
+            if non_ascii_needs_escape(c) {
+                out.extend_from_slice(&bytes[run..i]);
+                push_escape(out, c);
+                quote = true;
+                run = i + len;
+            } else if c.is_whitespace() {
+                quote = true;
+            }
+            i += len;
+        }
+    }
+    out.extend_from_slice(&bytes[run..]);
+    quote
+}
+
+/// Classifies `s` without writing: `(needs quotes, needs escapes)`.
+#[inline]
+fn classify(s: &str) -> (bool, bool) {
+    let mut quote = s.is_empty();
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        if b < 0x80 {
+            match ASCII_CLASS[b as usize] {
+                SAFE => {}
+                QUOTE => quote = true,
+                _ => return (true, true),
+            }
+        } else if b & 0xc0 != 0x80 {
+            // A leading byte: look at the char it starts.
+            let c = s[i..].chars().next().unwrap_or_default();
+            if non_ascii_needs_escape(c) {
+                return (true, true);
+            }
+            quote |= c.is_whitespace();
+        }
+    }
+    (quote, false)
+}
+
+/// Appends `s` as a logfmt value, quoted and escaped as needed.
+#[inline]
+fn write_str_value(out: &mut Vec<u8>, s: &str) {
+    match classify(s) {
+        (false, _) => out.extend_from_slice(s.as_bytes()),
+        (true, false) => {
+            out.reserve(s.len() + 2);
+            out.push(b'"');
+            out.extend_from_slice(s.as_bytes());
+            out.push(b'"');
+        }
+        (true, true) => {
+            out.push(b'"');
+            escape_into(out, s);
+            out.push(b'"');
+        }
+    }
+}
+
+/// A `fmt::Write` that escapes into the line buffer and remembers whether quotes are needed.
+struct Escaper<'a> {
+    out: &'a mut Vec<u8>,
+    quote: bool,
+}
+
+impl fmt::Write for Escaper<'_> {
+    #[inline]
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.quote |= escape_into(self.out, s);
+        Ok(())
+    }
+}
+
+/// Formats `args` into `out` as a logfmt value. A `fmt::Error` from the value's own impl
+/// keeps what it wrote before failing (still escaped and quoted correctly).
+#[inline]
+fn write_fmt_value(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
+    let start = out.len();
+    let mut esc = Escaper { out, quote: false };
+    let _ = fmt::write(&mut esc, args);
+    if esc.quote || out.len() == start {
+        out.insert(start, b'"');
+        out.push(b'"');
+    }
+}
+
+impl LogfmtEncoder {
+    #[inline]
+    fn key(out: &mut Vec<u8>, key: &str) {
+        if !record_is_empty(out, b'\n') {
+            out.push(b' ');
+        }
+        write_key(out, key);
+        out.push(b'=');
+    }
+}
+
+impl LineEncoder for LogfmtEncoder {
+    #[inline]
+    fn begin(&self, _out: &mut Vec<u8>) {}
+
+    #[inline]
+    fn str(&self, out: &mut Vec<u8>, key: &str, value: &str) {
+        Self::key(out, key);
+        write_str_value(out, value);
+    }
+
+    fn display(&self, out: &mut Vec<u8>, key: &str, value: &dyn fmt::Display) {
+        Self::key(out, key);
+        write_fmt_value(out, format_args!("{value}"));
+    }
+
+    fn debug(&self, out: &mut Vec<u8>, key: &str, value: &dyn fmt::Debug) {
+        Self::key(out, key);
+        write_fmt_value(out, format_args!("{value:?}"));
+    }
+
+    #[inline]
+    fn i64(&self, out: &mut Vec<u8>, key: &str, value: i64) {
+        Self::key(out, key);
+        write_i64(out, value);
+    }
+
+    #[inline]
+    fn u64(&self, out: &mut Vec<u8>, key: &str, value: u64) {
+        Self::key(out, key);
+        write_u64(out, value);
+    }
+
+    fn i128(&self, out: &mut Vec<u8>, key: &str, value: i128) {
+        Self::key(out, key);
+        write_i128(out, value);
+    }
+
+    fn u128(&self, out: &mut Vec<u8>, key: &str, value: u128) {
+        Self::key(out, key);
+        write_u128(out, value);
+    }
+
+    fn f64(&self, out: &mut Vec<u8>, key: &str, value: f64) {
+        Self::key(out, key);
+        if value.is_finite() {
+            write_finite_f64(out, value);
+        } else {
+            out.extend_from_slice(non_finite_str(value).as_bytes());
+        }
+    }
+
+    #[inline]
+    fn bool(&self, out: &mut Vec<u8>, key: &str, value: bool) {
+        Self::key(out, key);
+        out.extend_from_slice(if value { b"true" } else { b"false" });
+    }
+
+    #[inline]
+    fn raw_number(&self, out: &mut Vec<u8>, key: &str, value: &str) {
+        debug_assert!(is_json_number(value), "raw_number({value:?})");
+        Self::key(out, key);
+        out.extend_from_slice(value.as_bytes());
+    }
+
+    #[inline]
+    fn finish(&self, out: &mut Vec<u8>) {
+        out.push(b'\n');
+    }
+}
+
+#[cfg(test)]
+#[path = "../../../testkit/src/logfmt.rs"]
+mod logfmt_parse;
+
+#[cfg(test)]
+mod tests {
+    use super::logfmt_parse::parse_line;
+    use super::*;
+
+    const ENC: LogfmtEncoder = LogfmtEncoder::new();
+
+    fn line(f: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut out = Vec::new();
+        ENC.begin(&mut out);
+        f(&mut out);
+        ENC.finish(&mut out);
+        let s = String::from_utf8(out).unwrap();
+        assert_eq!(s.matches('\n').count(), 1, "one newline, at the end: {s:?}");
+        assert!(s.ends_with('\n'));
+        assert!(!s.contains('\r'));
+        s
+    }
+
+    fn one_str(v: &str) -> String {
+        let l = line(|o| ENC.str(o, "k", v));
+        l.strip_prefix("k=")
+            .unwrap()
+            .strip_suffix('\n')
+            .unwrap()
+            .to_string()
+    }
+
+    fn one_display(v: &dyn fmt::Display) -> String {
+        let l = line(|o| ENC.display(o, "k", v));
+        l.strip_prefix("k=")
+            .unwrap()
+            .strip_suffix('\n')
+            .unwrap()
+            .to_string()
+    }
+
+    fn round_trip(v: &str) {
+        for l in [
+            line(|o| ENC.str(o, "k", v)),
+            line(|o| ENC.display(o, "k", &v)),
+            line(|o| ENC.display(o, "k", &Chunked(v))),
+            line(|o| ENC.debug(o, "k", &DebugAsIs(v))),
+        ] {
+            let pairs = parse_line(&l).unwrap_or_else(|e| panic!("{l:?}: {e}"));
+            assert_eq!(pairs, vec![("k".to_string(), v.to_string())], "{l:?}");
+        }
+    }
+
+    /// Writes its text one char per `write_str` call, as some `Display` impls do.
+    struct Chunked<'a>(&'a str);
+    impl fmt::Display for Chunked<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            for c in self.0.chars() {
+                fmt::Write::write_char(f, c)?;
+            }
+            Ok(())
+        }
+    }
+
+    struct DebugAsIs<'a>(&'a str);
+    impl fmt::Debug for DebugAsIs<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    #[test]
+    fn every_ascii_char_alone_and_embedded() {
+        for b in 0u8..=0x7f {
+            let c = b as char;
+            let want = match c {
+                '"' => r#""\"""#.to_string(),
+                '\\' => r#""\\""#.to_string(),
+                '\n' => r#""\n""#.to_string(),
+                '\r' => r#""\r""#.to_string(),
+                '\t' => r#""\t""#.to_string(),
+                c if c.is_control() => format!("\"\\u{{{b:02x}}}\""),
+                ' ' | '=' => format!("\"{c}\""),
+                c => c.to_string(),
+            };
+            assert_eq!(one_str(&c.to_string()), want, "byte {b:#04x}");
+            assert_eq!(one_display(&c), want, "byte {b:#04x}");
+            round_trip(&c.to_string());
+            round_trip(&format!("a{c}b"));
+            round_trip(&format!("{c}{c} x{c}"));
+        }
+    }
+
+    #[test]
+    fn documented_examples() {
+        assert_eq!(one_str(""), r#""""#);
+        assert_eq!(one_display(&""), r#""""#);
+        assert_eq!(one_str("plain"), "plain");
+        assert_eq!(one_str("a b"), r#""a b""#);
+        assert_eq!(one_str("k=v"), r#""k=v""#);
+        assert_eq!(one_str(r#"say "hi""#), r#""say \"hi\"""#);
+        assert_eq!(one_str(r"C:\dir"), r#""C:\\dir""#);
+        assert_eq!(one_str("l1\nl2\r\n\tx"), r#""l1\nl2\r\n\tx""#);
+        assert_eq!(one_str("\x1b[31m"), r#""\u{1b}[31m""#);
+        assert_eq!(one_str("\0"), r#""\u{00}""#);
+        assert_eq!(one_str("\x7f"), r#""\u{7f}""#);
+        assert_eq!(one_str("日本語"), "日本語");
+        assert_eq!(one_str("emoji🦀"), "emoji🦀");
+    }
+
+    #[test]
+    fn unicode_whitespace_and_separators() {
+        // C1 controls and line/paragraph separators: escaped.
+        assert_eq!(one_str("a\u{85}b"), r#""a\u{85}b""#);
+        assert_eq!(one_str("\u{80}\u{9f}"), r#""\u{80}\u{9f}""#);
+        assert_eq!(one_str("a\u{2028}b\u{2029}"), r#""a\u{2028}b\u{2029}""#);
+        // Other whitespace: quoted, kept.
+        assert_eq!(one_str("a\u{a0}b"), "\"a\u{a0}b\"");
+        assert_eq!(one_str("\u{3000}"), "\"\u{3000}\"");
+        assert_eq!(one_display(&"x\u{2009}y"), "\"x\u{2009}y\"");
+        for c in [
+            '\u{85}', '\u{a0}', '\u{1680}', '\u{2000}', '\u{200a}', '\u{2028}', '\u{2029}',
+            '\u{202f}', '\u{205f}', '\u{3000}', '\u{80}', '\u{9f}', '\u{feff}', '\u{200b}',
+        ] {
+            round_trip(&c.to_string());
+            round_trip(&format!("é{c}日"));
+        }
+    }
+
+    #[test]
+    fn every_char_in_the_first_planes_round_trips() {
+        // Every scalar value below U+3100 plus a sample above: str, Display (one and many
+        // chunks) and Debug paths all agree with the strict parser.
+        let mut text = String::new();
+        for cp in (0..0x3100).chain((0x3100..0x11_0000).step_by(97)) {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            text.push(c);
+            if text.len() > 64 {
+                round_trip(&text);
+                text.clear();
+            }
+        }
+        round_trip(&text);
+    }
+
+    #[test]
+    fn random_strings_round_trip() {
+        let pool: Vec<char> = "ab =\"\\\n\r\t\0\x1b\x7f é\u{85}\u{a0}\u{2028}日🦀{}u"
+            .chars()
+            .collect();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..3000 {
+            let len = (next() % 12) as usize;
+            let s: String = (0..len)
+                .map(|_| pool[(next() % pool.len() as u64) as usize])
+                .collect();
+            round_trip(&s);
+        }
+    }
+
+    #[test]
+    fn many_fields_in_order_with_numbers() {
+        let l = line(|o| {
+            ENC.str(o, "level", "INFO");
+            ENC.str(o, "msg", "hello world");
+            ENC.i64(o, "i", -42);
+            ENC.u64(o, "u", 42);
+            ENC.i128(o, "i128", -(1 << 100));
+            ENC.u128(o, "u128", u128::MAX);
+            ENC.f64(o, "f", 2.5);
+            ENC.f64(o, "nan", f64::NAN);
+            ENC.f64(o, "ninf", f64::NEG_INFINITY);
+            ENC.bool(o, "b", false);
+            ENC.raw_number(o, "latency_ms", "0.412");
+            ENC.debug(o, "dbg", &vec!["a b"]);
+            ENC.display(o, "bad key!", &7);
+            ENC.str(o, "", "v");
+        });
+        assert_eq!(
+            l,
+            "level=INFO msg=\"hello world\" i=-42 u=42 i128=-1267650600228229401496703205376 \
+             u128=340282366920938463463374607431768211455 f=2.5 nan=NaN ninf=-inf b=false \
+             latency_ms=0.412 dbg=\"[\\\"a b\\\"]\" bad_key_=7 _=v\n"
+        );
+        let pairs = parse_line(&l).unwrap();
+        assert_eq!(pairs.len(), 14);
+        assert_eq!(pairs[11].1, r#"["a b"]"#);
+    }
+
+    #[test]
+    fn buffer_reuse_and_several_records() {
+        let mut out = Vec::new();
+        for i in 0..3 {
+            ENC.begin(&mut out);
+            ENC.u64(&mut out, "n", i);
+            ENC.str(&mut out, "s", "x y");
+            ENC.finish(&mut out);
+        }
+        assert_eq!(out, b"n=0 s=\"x y\"\nn=1 s=\"x y\"\nn=2 s=\"x y\"\n");
+        out.clear();
+        ENC.begin(&mut out);
+        ENC.str(&mut out, "a", "1");
+        ENC.finish(&mut out);
+        assert_eq!(out, b"a=1\n");
+    }
+
+    #[test]
+    fn failing_display_keeps_partial_text_well_formed() {
+        struct Fails;
+        impl fmt::Display for Fails {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("half \"done")?;
+                Err(fmt::Error)
+            }
+        }
+        let l = line(|o| {
+            ENC.display(o, "v", &Fails);
+            ENC.u64(o, "next", 1);
+        });
+        assert_eq!(l, "v=\"half \\\"done\" next=1\n");
+        parse_line(&l).unwrap();
+    }
+
+    #[test]
+    fn display_does_not_allocate_when_capacity_suffices() {
+        // Reusing a buffer with room: formatting a Display value never grows it.
+        let mut out = Vec::with_capacity(256);
+        let ptr = out.as_ptr();
+        for _ in 0..100 {
+            out.clear();
+            ENC.begin(&mut out);
+            ENC.display(
+                &mut out,
+                "msg",
+                &format_args!("user {} said \"{}\"", 42, "hi\nthere"),
+            );
+            ENC.debug(&mut out, "opt", &Some(1.5));
+            ENC.finish(&mut out);
+        }
+        assert_eq!(out.as_ptr(), ptr);
+        assert_eq!(
+            out,
+            b"msg=\"user 42 said \\\"hi\\nthere\\\"\" opt=Some(1.5)\n"
+        );
+    }
+}
