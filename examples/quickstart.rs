@@ -29,7 +29,12 @@ struct Catalogue {
 }
 
 impl Catalogue {
-    #[observe(metric = "db_event", labels(event_table = "songs", event_type = "insert"), otel_kind = "client", err)]
+    #[observe(
+        metric = "db_event",
+        labels(event_table = "songs", event_type = "insert"),
+        otel_kind = "client",
+        err
+    )]
     fn insert(&self, id: u64, song: Song) -> Result<(), String> {
         if song.title.is_empty() {
             return Err(format!("song {id} has no title"));
@@ -39,16 +44,28 @@ impl Catalogue {
         Ok(())
     }
 
-    #[observe(metric = "db_event", labels(event_table = "songs", event_type = "select"), otel_kind = "client")]
+    #[observe(
+        metric = "db_event",
+        labels(event_table = "songs", event_type = "select"),
+        otel_kind = "client"
+    )]
     fn get(&self, id: u64) -> Option<String> {
         let songs = self.songs.lock().unwrap();
-        songs.get(&id).map(|s| format!("{} by {}", s.title, s.artist))
+        songs
+            .get(&id)
+            .map(|s| format!("{} by {}", s.title, s.artist))
     }
 }
 
 #[observe(otel_kind = "server", fields(request_id = request_id))]
 fn handle(catalogue: &Catalogue, request_id: u64, title: &str) -> Result<String, String> {
-    catalogue.insert(request_id, Song { title: title.into(), artist: "The Observers".into() })?;
+    catalogue.insert(
+        request_id,
+        Song {
+            title: title.into(),
+            artist: "The Observers".into(),
+        },
+    )?;
     let song = catalogue.get(request_id).ok_or("vanished")?;
     tracing::info!(%song, "stored");
     Ok(song)
@@ -67,7 +84,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     if let Some(addr) = guard.metrics_addr() {
-        eprintln!("serving http://{addr}/metrics for 3 seconds; try: curl -s http://{addr}/metrics");
+        eprintln!(
+            "serving http://{addr}/metrics for 3 seconds; try: curl -s http://{addr}/metrics"
+        );
         std::thread::sleep(Duration::from_secs(3));
     }
     eprintln!("--- derived metrics ---");

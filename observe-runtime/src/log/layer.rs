@@ -43,7 +43,9 @@ impl std::str::FromStr for LogFormat {
         match s {
             "logfmt" => Ok(LogFormat::Logfmt),
             "json" => Ok(LogFormat::Json),
-            other => Err(format!("unknown log format {other:?}; expected \"logfmt\" or \"json\"")),
+            other => Err(format!(
+                "unknown log format {other:?}; expected \"logfmt\" or \"json\""
+            )),
         }
     }
 }
@@ -51,9 +53,24 @@ impl std::str::FromStr for LogFormat {
 /// Keys the layer writes itself; a span field of the same name is left out of the line so
 /// that a key appears once.
 const SPAN_LINE_KEYS: &[&str] = &[
-    "level", "span_name", "span", "parent_span", "span_event", "timestamp", "trace_id", "latency_ms",
+    "level",
+    "span_name",
+    "span",
+    "parent_span",
+    "span_event",
+    "timestamp",
+    "trace_id",
+    "latency_ms",
 ];
-const EVENT_LINE_KEYS: &[&str] = &["level", "msg", "target", "location", "timestamp", "span", "trace_id"];
+const EVENT_LINE_KEYS: &[&str] = &[
+    "level",
+    "msg",
+    "target",
+    "location",
+    "timestamp",
+    "span",
+    "trace_id",
+];
 
 /// A layer that writes logfmt or JSON lines carrying each span's context and trace id.
 ///
@@ -80,7 +97,9 @@ pub struct LogLayer {
 
 impl fmt::Debug for LogLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogLayer").field("format", &self.format).finish_non_exhaustive()
+        f.debug_struct("LogLayer")
+            .field("format", &self.format)
+            .finish_non_exhaustive()
     }
 }
 
@@ -117,8 +136,8 @@ impl LogLayer {
 
     fn write_line(&self, build: impl FnOnce(&dyn LineEncoder, &mut Vec<u8>)) {
         let encoder: &dyn LineEncoder = match self.format {
-            LogFormat::Logfmt => &LogfmtEncoder,
-            LogFormat::Json => &JsonEncoder,
+            LogFormat::Logfmt => &LogfmtEncoder::new(),
+            LogFormat::Json => &JsonEncoder::new(),
         };
         // One buffer per thread, reused; a value whose Debug impl logs re-enters here
         // and gets a fresh buffer rather than a panic.
@@ -136,7 +155,12 @@ impl LogLayer {
         });
     }
 
-    fn span_line<'a, R: LookupSpan<'a>>(&self, span: &SpanRef<'a, R>, record: &SpanRecord, closing: bool) {
+    fn span_line<'a, R: LookupSpan<'a>>(
+        &self,
+        span: &SpanRef<'a, R>,
+        record: &SpanRecord,
+        closing: bool,
+    ) {
         self.write_line(|encoder, out| {
             let metadata = span.metadata();
             encoder.begin(out);
@@ -146,13 +170,21 @@ impl LogLayer {
             if let Some(parent) = record.parent_span_id() {
                 encoder.display(out, "parent_span", &format_args!("{parent:016x}"));
             }
-            encoder.str(out, "span_event", if closing { "close_span" } else { "new_span" });
+            encoder.str(
+                out,
+                "span_event",
+                if closing { "close_span" } else { "new_span" },
+            );
             timestamp(encoder, out);
             encoder.display(out, "trace_id", &format_args!("{:032x}", record.trace_id()));
             if let Some(latency) = record.latency().filter(|_| closing) {
                 let mut number = Vec::with_capacity(16);
                 write_latency_ms(&mut number, latency);
-                encoder.raw_number(out, "latency_ms", std::str::from_utf8(&number).unwrap_or("0"));
+                encoder.raw_number(
+                    out,
+                    "latency_ms",
+                    std::str::from_utf8(&number).unwrap_or("0"),
+                );
             }
             let mut seen = SPAN_LINE_KEYS.to_vec();
             write_own_then_inherited(encoder, out, span, record, &mut seen);
@@ -202,7 +234,11 @@ fn level_str(level: &Level) -> &'static str {
 fn timestamp(encoder: &dyn LineEncoder, out: &mut Vec<u8>) {
     let mut text = Vec::with_capacity(32);
     write_rfc3339_micros(&mut text, std::time::SystemTime::now());
-    encoder.str(out, "timestamp", std::str::from_utf8(&text).unwrap_or_default());
+    encoder.str(
+        out,
+        "timestamp",
+        std::str::from_utf8(&text).unwrap_or_default(),
+    );
 }
 
 fn write_field(encoder: &dyn LineEncoder, out: &mut Vec<u8>, field: &SpanField) {

@@ -305,13 +305,9 @@ impl LineEncoder for LogfmtEncoder {
 }
 
 #[cfg(test)]
-#[path = "../../../testkit/src/logfmt.rs"]
-mod logfmt_parse;
-
-#[cfg(test)]
 mod tests {
-    use super::logfmt_parse::parse_line;
     use super::*;
+    use crate::log::logfmt_parse::parse_line;
 
     const ENC: LogfmtEncoder = LogfmtEncoder::new();
 

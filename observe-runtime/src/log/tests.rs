@@ -1,7 +1,7 @@
 //! The log layer against the exact lines it writes, read back with the strict parser.
 
+use super::logfmt_parse::parse_line;
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
-use observe_testkit::logfmt::parse_line;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -52,7 +52,16 @@ fn span_and_event_lines_have_the_designed_keys_in_order() {
     let new_request = &lines[0];
     assert_eq!(
         keys(new_request),
-        ["level", "span_name", "span", "span_event", "timestamp", "trace_id", "request_id", "user"]
+        [
+            "level",
+            "span_name",
+            "span",
+            "span_event",
+            "timestamp",
+            "trace_id",
+            "request_id",
+            "user"
+        ]
     );
     assert_eq!(get(new_request, "span_event"), "new_span");
 
@@ -60,8 +69,17 @@ fn span_and_event_lines_have_the_designed_keys_in_order() {
     assert_eq!(
         keys(new_query),
         [
-            "level", "span_name", "span", "parent_span", "span_event", "timestamp", "trace_id",
-            "metric_name", "table", "user", "request_id"
+            "level",
+            "span_name",
+            "span",
+            "parent_span",
+            "span_event",
+            "timestamp",
+            "trace_id",
+            "metric_name",
+            "table",
+            "user",
+            "request_id"
         ]
     );
     assert_eq!(get(new_query, "parent_span"), get(new_request, "span"));
@@ -71,8 +89,18 @@ fn span_and_event_lines_have_the_designed_keys_in_order() {
     assert_eq!(
         keys(event),
         [
-            "level", "msg", "rows", "slow", "target", "location", "timestamp", "span", "trace_id",
-            "table", "user", "request_id"
+            "level",
+            "msg",
+            "rows",
+            "slow",
+            "target",
+            "location",
+            "timestamp",
+            "span",
+            "trace_id",
+            "table",
+            "user",
+            "request_id"
         ]
     );
     assert_eq!(get(event, "level"), "warn");
@@ -85,7 +113,14 @@ fn span_and_event_lines_have_the_designed_keys_in_order() {
     assert_eq!(keys(close_query)[7], "latency_ms");
     let latency: f64 = get(close_query, "latency_ms").parse().unwrap();
     assert!(latency >= 0.0);
-    assert_eq!(get(close_query, "latency_ms").split('.').nth(1).unwrap().len(), 3);
+    assert_eq!(
+        get(close_query, "latency_ms")
+            .split('.')
+            .nth(1)
+            .unwrap()
+            .len(),
+        3
+    );
 
     for line in &lines {
         assert_eq!(get(line, "trace_id"), get(new_request, "trace_id"));
@@ -99,7 +134,10 @@ fn span_and_event_lines_have_the_designed_keys_in_order() {
 #[test]
 fn events_outside_spans_carry_no_span_or_trace_id() {
     let lines = parsed(&capture(LogFormat::Logfmt, || tracing::info!("alone")));
-    assert_eq!(keys(&lines[0]), ["level", "msg", "target", "location", "timestamp"]);
+    assert_eq!(
+        keys(&lines[0]),
+        ["level", "msg", "target", "location", "timestamp"]
+    );
 }
 
 #[test]
@@ -180,7 +218,10 @@ fn json_lines_have_the_same_keys_in_the_same_order() {
     let json = capture(LogFormat::Json, run);
     assert_eq!(json.len(), logfmt.len());
     for (json_line, logfmt_line) in json.iter().zip(&logfmt) {
-        assert!(json_line.starts_with('{') && json_line.ends_with("}\n"), "{json_line}");
+        assert!(
+            json_line.starts_with('{') && json_line.ends_with('}'),
+            "{json_line}"
+        );
         assert!(!json_line.trim_end().contains('\n'));
         // Keys appear in the JSON text in the logfmt order.
         let mut from = 0;
@@ -192,7 +233,11 @@ fn json_lines_have_the_same_keys_in_the_same_order() {
             from += at + quoted.len();
         }
     }
-    assert!(json[1].contains(r#""msg":"done \"quoted\"\n""#), "{}", json[1]);
+    assert!(
+        json[1].contains(r#""msg":"done \"quoted\"\n""#),
+        "{}",
+        json[1]
+    );
     assert!(json[1].contains(r#""ok":true"#));
     assert!(json[0].contains(r#""n":2"#));
 }
@@ -248,7 +293,10 @@ fn a_debug_value_that_logs_does_not_dead_lock() {
         }
     }
     // tracing drops an event raised inside a subscriber callback; the outer line survives.
-    let lines = parsed(&capture(LogFormat::Logfmt, || tracing::info!(v = ?Chatty, "outer")));
+    let lines = parsed(&capture(
+        LogFormat::Logfmt,
+        || tracing::info!(v = ?Chatty, "outer"),
+    ));
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(get(&lines[0], "v"), "chatty");
 }
