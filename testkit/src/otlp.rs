@@ -237,9 +237,9 @@ impl Receiver {
                         Transport::Grpc => {
                             let server = tonic::transport::Server::builder()
                                 .add_service(TraceServiceServer::new(GrpcService(server_store)))
-                                .serve_with_incoming(
-                                    tonic::transport::server::TcpIncoming::from(listener),
-                                );
+                                .serve_with_incoming(tonic::transport::server::TcpIncoming::from(
+                                    listener,
+                                ));
                             tokio::select! {
                                 _ = server => {}
                                 _ = stopped => {}
@@ -447,11 +447,16 @@ pub fn any_value_to_string(value: &AnyValue) -> String {
 }
 
 fn kv_value(kv: &KeyValue) -> String {
-    kv.value.as_ref().map(any_value_to_string).unwrap_or_default()
+    kv.value
+        .as_ref()
+        .map(any_value_to_string)
+        .unwrap_or_default()
 }
 
 fn attrs(kvs: &[KeyValue]) -> BTreeMap<String, String> {
-    kvs.iter().map(|kv| (kv.key.clone(), kv_value(kv))).collect()
+    kvs.iter()
+        .map(|kv| (kv.key.clone(), kv_value(kv)))
+        .collect()
 }
 
 fn kind_name(kind: i32) -> &'static str {
