@@ -4,6 +4,8 @@
 //! The receiver runs on its own thread with its own tokio runtime, so it works from plain
 //! `#[test]` functions and from any runtime flavour. Every export request is stored with its
 //! request headers (gRPC metadata); [`Receiver::spans`] flattens them into [`ReceivedSpan`]s.
+//! Its thread has a no-op tracing dispatcher, so the receiver's own h2/hyper/tonic telemetry
+//! never reaches a global subscriber under test.
 //! Dropping the receiver stops it.
 //!
 //! ```
@@ -227,6 +229,9 @@ impl Receiver {
         let thread = std::thread::Builder::new()
             .name(format!("otlp-receiver-{}", addr.port()))
             .spawn(move || {
+                // The receiver's own h2/hyper/tonic telemetry must not reach the application's
+                // (global) subscriber under test.
+                let _quiet = tracing::dispatcher::set_default(&tracing::Dispatch::none());
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
