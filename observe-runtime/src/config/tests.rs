@@ -271,7 +271,7 @@ fn error_display() {
 fn header_errors_never_echo_the_value() {
     const SECRET: &str = "Sup3rS3cret";
     for raw in [
-        format!("{SECRET}"),
+        SECRET.to_string(),
         format!("authorization=Bearer {SECRET}\u{7}"),
         format!("authorization=%zz{SECRET}"),
         format!("{SECRET} x=1"),
