@@ -4,7 +4,10 @@
 pub mod config;
 pub mod context;
 pub mod fields;
+mod init;
 pub mod log;
 pub mod metrics;
 pub mod otel;
 pub mod value;
+
+pub use init::{Guard, InitError, SHUTDOWN_TIMEOUT, init};

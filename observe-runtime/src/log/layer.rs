@@ -19,13 +19,12 @@ use crate::context::{SpanField, SpanRecord, Store, close_record, visit_scope, wi
 use crate::fields::is_span_local;
 use crate::value::FieldValue;
 
-/// How log lines are encoded.
+/// How log lines are encoded (`OBSERVE_LOG_FORMAT`).
 ///
 /// ```
 /// use observe_runtime::log::LogFormat;
 ///
-/// assert_eq!("json".parse::<LogFormat>(), Ok(LogFormat::Json));
-/// assert!("xml".parse::<LogFormat>().is_err());
+/// assert_eq!(LogFormat::default(), LogFormat::Logfmt);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LogFormat {
@@ -34,20 +33,8 @@ pub enum LogFormat {
     Logfmt,
     /// One JSON object per line, same keys in the same order.
     Json,
-}
-
-impl std::str::FromStr for LogFormat {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "logfmt" => Ok(LogFormat::Logfmt),
-            "json" => Ok(LogFormat::Json),
-            other => Err(format!(
-                "unknown log format {other:?}; expected \"logfmt\" or \"json\""
-            )),
-        }
-    }
+    /// No lines at all: a layer set to it writes nothing, and `init` leaves it out.
+    Off,
 }
 
 /// Keys the layer writes itself; a span field of the same name is left out of the line so
@@ -138,6 +125,7 @@ impl LogLayer {
         let encoder: &dyn LineEncoder = match self.format {
             LogFormat::Logfmt => &LogfmtEncoder::new(),
             LogFormat::Json => &JsonEncoder::new(),
+            LogFormat::Off => return,
         };
         // One buffer per thread, reused; a value whose Debug impl logs re-enters here
         // and gets a fresh buffer rather than a panic.

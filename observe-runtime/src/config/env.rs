@@ -1,0 +1,298 @@
+//! Parsing of single environment values. Each function takes the variable's name (for the
+//! error) and its raw value.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use super::error::ConfigError;
+use super::{LogFormat, Protocol, Sampler};
+
+/// `true`/`false`, case-insensitive, surrounding whitespace ignored.
+pub(crate) fn parse_bool(var: &'static str, raw: &str) -> Result<bool, ConfigError> {
+    match raw.trim() {
+        v if v.eq_ignore_ascii_case("true") => Ok(true),
+        v if v.eq_ignore_ascii_case("false") => Ok(false),
+        _ => Err(ConfigError::env(var, raw, r#"expected "true" or "false""#)),
+    }
+}
+
+pub(crate) fn parse_log_format(var: &'static str, raw: &str) -> Result<LogFormat, ConfigError> {
+    match raw.trim() {
+        v if v.eq_ignore_ascii_case("logfmt") => Ok(LogFormat::Logfmt),
+        v if v.eq_ignore_ascii_case("json") => Ok(LogFormat::Json),
+        v if v.eq_ignore_ascii_case("off") => Ok(LogFormat::Off),
+        _ => Err(ConfigError::env(
+            var,
+            raw,
+            r#"unknown log format; expected "logfmt", "json" or "off""#,
+        )),
+    }
+}
+
+pub(crate) fn parse_socket_addr(var: &'static str, raw: &str) -> Result<SocketAddr, ConfigError> {
+    raw.trim().parse().map_err(|_| {
+        ConfigError::env(
+            var,
+            raw,
+            "not a socket address; expected IP:PORT, e.g. 127.0.0.1:9464 or [::1]:9464",
+        )
+    })
+}
+
+pub(crate) fn validate_log_filter(filter: &str) -> Result<(), String> {
+    tracing_subscriber::EnvFilter::try_new(filter)
+        .map(drop)
+        .map_err(|e| format!("invalid log filter: {e}"))
+}
+
+/// Percent-decodes `s` (`%XX` escapes; `+` is left alone), requiring UTF-8 output.
+pub(crate) fn percent_decode(s: &str) -> Result<String, &'static str> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or("bad percent-encoding (expected %XX with two hex digits)")?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| "percent-decoded text is not UTF-8")
+}
+
+/// Parses `k=v,k2=v2` (W3C-baggage-like, as the OTel spec has it), percent-decoding keys and
+/// values. `Err` carries the problem only (the caller decides whether to show the value).
+pub(crate) fn parse_key_values(raw: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for (index, entry) in raw.split(',').enumerate() {
+        let entry = entry.trim();
+        if entry.is_empty() {
+            continue;
+        }
+        let n = index + 1;
+        let (k, v) = entry
+            .split_once('=')
+            .ok_or_else(|| format!("entry {n} is not key=value"))?;
+        let k = percent_decode(k.trim()).map_err(|e| format!("entry {n}: key: {e}"))?;
+        let v = percent_decode(v.trim()).map_err(|e| format!("entry {n}: value: {e}"))?;
+        if k.is_empty() {
+            return Err(format!("entry {n} has an empty key"));
+        }
+        out.push((k, v));
+    }
+    Ok(out)
+}
+
+/// RFC 9110 token characters.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Checks a header name and value for use over both HTTP/1.1 and gRPC metadata: the name a
+/// token (and not a `grpc-` reserved or binary `-bin` key), the value visible ASCII, spaces or
+/// tabs. The error never contains the value.
+pub(crate) fn validate_header(index: usize, name: &str, value: &str) -> Result<(), String> {
+    if name.is_empty() || !name.bytes().all(is_tchar) {
+        return Err(format!(
+            "header {index}: the name is not a valid HTTP header name"
+        ));
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower.starts_with("grpc-") || lower.ends_with("-bin") {
+        return Err(format!(
+            "header {index}: the name is reserved (grpc-*) or binary (*-bin)"
+        ));
+    }
+    if !value
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+    {
+        return Err(format!(
+            "header {index}: the value is not a valid header value (visible ASCII, space or tab only)"
+        ));
+    }
+    Ok(())
+}
+
+/// An absolute `http://` or `https://` URL with a host, no whitespace or control characters.
+pub(crate) fn validate_endpoint(raw: &str) -> Result<String, &'static str> {
+    let url = raw.trim();
+    let rest = strip_prefix_ci(url, "http://")
+        .or_else(|| strip_prefix_ci(url, "https://"))
+        .ok_or("not an absolute http:// or https:// URL")?;
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("URL contains whitespace or control characters");
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    if host.is_empty() || host.starts_with(':') {
+        return Err("URL has no host");
+    }
+    if let Some(port) = host.rsplit_once(':').map(|(_, p)| p)
+        && !host.ends_with(']')
+        && !(port.is_empty() || port.parse::<u16>().is_ok())
+    {
+        return Err("URL has an invalid port");
+    }
+    Ok(url.to_owned())
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix))
+        .then(|| &s[prefix.len()..])
+}
+
+/// `https://user:pass@host/…` → `https://[redacted]@host/…`, for `Debug`.
+pub(crate) fn redact_userinfo(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let after = &url[scheme_end + 3..];
+    let authority_end = after.find(['/', '?', '#']).unwrap_or(after.len());
+    match after[..authority_end].rfind('@') {
+        Some(at) => format!("{}[redacted]@{}", &url[..scheme_end + 3], &after[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
+pub(crate) fn parse_protocol(var: &'static str, raw: &str) -> Result<Protocol, ConfigError> {
+    match raw.trim() {
+        "grpc" => Ok(Protocol::Grpc),
+        "http/protobuf" => Ok(Protocol::HttpProtobuf),
+        "http/json" => Err(ConfigError::env(
+            var,
+            raw,
+            r#"http/json is not built in; use "grpc" or "http/protobuf""#,
+        )),
+        _ => Err(ConfigError::env(
+            var,
+            raw,
+            r#"unknown protocol; expected "grpc" or "http/protobuf""#,
+        )),
+    }
+}
+
+pub(crate) fn parse_timeout_ms(var: &'static str, raw: &str) -> Result<Duration, ConfigError> {
+    match raw.trim().parse::<u64>() {
+        Ok(0) => Err(ConfigError::env(
+            var,
+            raw,
+            "timeout must be greater than 0 ms",
+        )),
+        Ok(ms) => Ok(Duration::from_millis(ms)),
+        Err(_) => Err(ConfigError::env(
+            var,
+            raw,
+            "not a whole number of milliseconds",
+        )),
+    }
+}
+
+/// `OTEL_TRACES_SAMPLER` (+ `OTEL_TRACES_SAMPLER_ARG` for the ratio samplers; default 1.0).
+pub(crate) fn parse_sampler(
+    var: &'static str,
+    raw: &str,
+    arg_var: &'static str,
+    arg: Option<&str>,
+) -> Result<Sampler, ConfigError> {
+    let ratio = || -> Result<f64, ConfigError> {
+        match arg {
+            None => Ok(1.0),
+            Some(a) => match a.trim().parse::<f64>() {
+                Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+                _ => Err(ConfigError::env(
+                    arg_var,
+                    a,
+                    "expected a ratio between 0 and 1 (e.g. 0.25)",
+                )),
+            },
+        }
+    };
+    match raw.trim() {
+        "always_on" => Ok(Sampler::AlwaysOn),
+        "always_off" => Ok(Sampler::AlwaysOff),
+        "traceidratio" => Ok(Sampler::TraceIdRatio(ratio()?)),
+        "parentbased_always_on" => Ok(Sampler::ParentBasedAlwaysOn),
+        "parentbased_always_off" => Ok(Sampler::ParentBasedAlwaysOff),
+        "parentbased_traceidratio" => Ok(Sampler::ParentBasedTraceIdRatio(ratio()?)),
+        _ => Err(ConfigError::env(
+            var,
+            raw,
+            "unknown sampler; expected always_on, always_off, traceidratio, \
+             parentbased_always_on, parentbased_always_off or parentbased_traceidratio",
+        )),
+    }
+}
+
+/// `OTEL_TRACES_EXPORTER`: `otlp` → `true`, `none` → `false`.
+pub(crate) fn parse_traces_exporter(var: &'static str, raw: &str) -> Result<bool, ConfigError> {
+    match raw.trim() {
+        v if v.eq_ignore_ascii_case("otlp") => Ok(true),
+        v if v.eq_ignore_ascii_case("none") => Ok(false),
+        _ => Err(ConfigError::env(
+            var,
+            raw,
+            r#"unsupported traces exporter; expected "otlp" or "none""#,
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("a%20b%2Cc").unwrap(), "a b,c");
+        assert_eq!(percent_decode("100%25").unwrap(), "100%");
+        assert!(percent_decode("%zz").is_err());
+        assert!(percent_decode("%4").is_err());
+        assert!(percent_decode("%ff").is_err());
+    }
+
+    #[test]
+    fn key_values() {
+        assert_eq!(
+            parse_key_values(" a=1 , b=x%3Dy,,").unwrap(),
+            vec![("a".into(), "1".into()), ("b".into(), "x=y".into())]
+        );
+        assert!(parse_key_values("a").is_err());
+        assert!(parse_key_values("=1").is_err());
+    }
+
+    #[test]
+    fn endpoints() {
+        assert!(validate_endpoint("http://127.0.0.1:4318").is_ok());
+        assert!(validate_endpoint("HTTPS://collector.example/otlp").is_ok());
+        assert!(validate_endpoint("http://[::1]:4317").is_ok());
+        assert!(validate_endpoint("localhost:4317").is_err());
+        assert!(validate_endpoint("ftp://x").is_err());
+        assert!(validate_endpoint("http://").is_err());
+        assert!(validate_endpoint("http://a b").is_err());
+        assert!(validate_endpoint("http://host:99999").is_err());
+    }
+
+    #[test]
+    fn userinfo_redaction() {
+        assert_eq!(
+            redact_userinfo("https://u:p@h:1/x?y"),
+            "https://[redacted]@h:1/x?y"
+        );
+        assert_eq!(redact_userinfo("http://h/x@y"), "http://h/x@y");
+    }
+
+    #[test]
+    fn headers() {
+        assert!(validate_header(1, "authorization", "Bearer abc").is_ok());
+        assert!(validate_header(1, "bad name", "x").is_err());
+        assert!(validate_header(1, "x", "a\nb").is_err());
+        assert!(validate_header(1, "grpc-timeout", "1").is_err());
+    }
+}

@@ -1,0 +1,258 @@
+//! [`init`]: the layers composed from the environment, and the [`Guard`] that flushes them.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+
+use crate::config::{Config, ConfigError, Settings};
+use crate::context::ContextLayer;
+use crate::log::writer::{Backpressure, NonBlockingWriter, WriterGuard};
+use crate::log::{LogFormat, LogLayer};
+use crate::metrics::{Metrics, MetricsConfig, MetricsServer};
+use crate::otel::{OtelError, OtelPipeline, exporter_noise_filter};
+
+/// How long dropping the [`Guard`] waits for pending spans to reach the collector.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Logs, metrics and traces from the environment (see [`Config`] for the variables).
+///
+/// Installs the global tracing subscriber and the global metrics recorder, serves
+/// `/metrics` when `OBSERVE_METRICS_ADDR` is set and exports spans when an OTLP endpoint is.
+/// Keep the returned [`Guard`] alive for the life of the program: dropping it flushes the
+/// log lines and exports the pending spans.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let guard = observe_runtime::init()?;
+/// tracing::info_span!("job", metric_name = "job").in_scope(|| tracing::info!("working"));
+/// assert!(guard.metrics_text().contains(r#"job_total{result="ok"} 1"#));
+/// assert!(observe_runtime::init().is_err(), "only once per process");
+/// # Ok(())
+/// # }
+/// ```
+pub fn init() -> Result<Guard, InitError> {
+    Config::new().init()
+}
+
+impl Config {
+    /// [`init`] with these settings; what is set here beats the environment.
+    ///
+    /// ```no_run
+    /// use observe_runtime::config::{Config, LogFormat};
+    ///
+    /// let _guard = Config::new()
+    ///     .log_format(LogFormat::Json)
+    ///     .metrics_addr("127.0.0.1:9464".parse().unwrap())
+    ///     .init()
+    ///     .expect("observability");
+    /// ```
+    pub fn init(mut self) -> Result<Guard, InitError> {
+        static INITIALISED: AtomicBool = AtomicBool::new(false);
+        if INITIALISED.swap(true, Ordering::SeqCst) || tracing::dispatcher::has_been_set() {
+            return Err(InitError::AlreadyInitialised);
+        }
+        let writer = self.log_writer.take().and_then(|slot| slot.take());
+        let settings = self.resolve(&default_service_name()).map_err(InitError::Config)?;
+        start(settings, writer)
+    }
+}
+
+fn start(settings: Settings, writer: Option<Box<dyn std::io::Write + Send>>) -> Result<Guard, InitError> {
+    let filter = env_filter(&settings.log_filter)?;
+
+    let metrics = Metrics::new(MetricsConfig {
+        buckets: settings.histogram_buckets.clone(),
+        cardinality_limit: settings.cardinality_limit,
+    })
+    .map_err(|e| InitError::Metrics(e.to_string()))?;
+    metrics
+        .install_global()
+        .map_err(|_| InitError::Metrics("a global metrics recorder is already installed".into()))?;
+    metrics.add_process_collector();
+
+    let metrics_server = match settings.metrics_addr {
+        Some(addr) => Some(metrics.serve(addr).map_err(|e| {
+            InitError::Config(ConfigError::env(
+                "OBSERVE_METRICS_ADDR",
+                &addr.to_string(),
+                format!("cannot listen there: {e}"),
+            ))
+        })?),
+        None => None,
+    };
+
+    let otel = settings
+        .traces
+        .as_ref()
+        .map(OtelPipeline::start)
+        .transpose()
+        .map_err(InitError::Otel)?;
+
+    let (log_layer, writer_guard) = match settings.log_format {
+        LogFormat::Off => (None, None),
+        format => {
+            let backpressure = if settings.log_lossy { Backpressure::Drop } else { Backpressure::Block };
+            let builder = NonBlockingWriter::builder().backpressure(backpressure);
+            let (writer, guard) = match writer {
+                Some(custom) => builder.spawn(custom),
+                None => builder.spawn(std::io::stdout()),
+            }
+            .map_err(InitError::Writer)?;
+            let dropped = writer.clone();
+            metrics.add_collector(move || {
+                metrics::counter!("observe_log_lines_dropped_total").absolute(dropped.dropped_lines());
+            });
+            (Some(LogLayer::new(writer).with_format(format)), Some(guard))
+        }
+    };
+
+    let context = match otel {
+        Some(_) => ContextLayer::new().with_otel_ids(),
+        None => ContextLayer::new(),
+    };
+    let subscriber = tracing_subscriber::registry()
+        .with(filter)
+        .with(otel.as_ref().map(|pipeline| pipeline.layer()))
+        .with(context)
+        .with(log_layer)
+        .with(metrics.layer());
+    tracing::subscriber::set_global_default(subscriber).map_err(|_| InitError::AlreadyInitialised)?;
+
+    Ok(Guard {
+        metrics,
+        metrics_server,
+        otel,
+        writer: writer_guard,
+    })
+}
+
+/// `RUST_LOG` plus `off` for the exporter's own crates, unless the filter names them: their
+/// telemetry about exporting telemetry would otherwise feed back into the pipeline.
+fn env_filter(directives: &str) -> Result<EnvFilter, InitError> {
+    let mut filter = EnvFilter::try_new(directives)
+        .map_err(|e| InitError::Config(ConfigError::env("RUST_LOG", directives, e.to_string())))?;
+    for target in exporter_noise_filter() {
+        if !directives.contains(target) {
+            if let Ok(directive) = format!("{target}=off").parse() {
+                filter = filter.add_directive(directive);
+            }
+        }
+    }
+    Ok(filter)
+}
+
+/// The executable's name: the crate name for a binary built by cargo.
+fn default_service_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|path| path.file_stem().map(|stem| stem.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "unknown_service".to_owned())
+}
+
+/// Keeps the pipeline running; dropping it flushes log lines and exports pending spans
+/// (waiting at most [`SHUTDOWN_TIMEOUT`] for the collector), on any tokio runtime flavour
+/// or none.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let guard = observe_runtime::init()?;
+/// tracing::info_span!("step", metric_name = "step").in_scope(|| {});
+/// let text = guard.metrics_text();
+/// assert!(text.contains("step_duration_seconds_bucket"));
+/// drop(guard); // flushes
+/// # Ok(())
+/// # }
+/// ```
+pub struct Guard {
+    metrics: Metrics,
+    metrics_server: Option<MetricsServer>,
+    otel: Option<OtelPipeline>,
+    writer: Option<WriterGuard>,
+}
+
+impl Guard {
+    /// The Prometheus text exposition of every metric, as `/metrics` serves it.
+    pub fn metrics_text(&self) -> String {
+        self.metrics.render()
+    }
+
+    /// The metrics, e.g. to serve them from the application's own router.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Where `/metrics` is served, when it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_server.as_ref().map(MetricsServer::local_addr)
+    }
+}
+
+impl fmt::Debug for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guard")
+            .field("metrics_addr", &self.metrics_addr())
+            .field("otel", &self.otel.is_some())
+            .field("logs", &self.writer.is_some())
+            .finish()
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        // Spans first: exporting may still log; the log writer drains last.
+        if let Some(mut otel) = self.otel.take() {
+            if let Err(error) = otel.shutdown(SHUTDOWN_TIMEOUT) {
+                tracing::warn!(%error, "pending spans were not all exported");
+            }
+        }
+        if let Some(writer) = self.writer.take() {
+            writer.shutdown();
+        }
+        self.metrics_server.take();
+    }
+}
+
+/// Why [`init`] could not start.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum InitError {
+    /// A bad setting; names the variable (or the builder method).
+    Config(ConfigError),
+    /// `init` already ran, or another global tracing subscriber is installed.
+    AlreadyInitialised,
+    /// The metrics recorder could not be set up.
+    Metrics(String),
+    /// The OpenTelemetry pipeline could not start.
+    Otel(OtelError),
+    /// The log writer thread could not start.
+    Writer(std::io::Error),
+}
+
+impl fmt::Display for InitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InitError::Config(e) => e.fmt(f),
+            InitError::AlreadyInitialised => {
+                f.write_str("observe is already initialised (or another global tracing subscriber is set)")
+            }
+            InitError::Metrics(e) => write!(f, "metrics: {e}"),
+            InitError::Otel(e) => write!(f, "OpenTelemetry: {e}"),
+            InitError::Writer(e) => write!(f, "log writer: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for InitError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            InitError::Config(e) => Some(e),
+            InitError::Otel(e) => Some(e),
+            InitError::Writer(e) => Some(e),
+            InitError::AlreadyInitialised | InitError::Metrics(_) => None,
+        }
+    }
+}
