@@ -90,7 +90,11 @@ fn labels_kinds_and_events() {
         assert_eq!(save("events", &Kind("song"), false).unwrap(), 7);
         assert!(save("events", &Kind("song"), true).is_err());
     });
-    let spans: Vec<_> = cap.spans().into_iter().filter(|s| s.name == "save").collect();
+    let spans: Vec<_> = cap
+        .spans()
+        .into_iter()
+        .filter(|s| s.name == "save")
+        .collect();
     assert_eq!(spans.len(), 2);
     for span in &spans {
         assert_eq!(span.level, Level::DEBUG);
@@ -198,7 +202,11 @@ impl Repo {
     #[observe(skip(self))]
     fn by_mut(&mut self) -> Result<u32, Failure> {
         self.count += 1;
-        if self.count > 1 { Err(Failure) } else { Ok(self.count) }
+        if self.count > 1 {
+            Err(Failure)
+        } else {
+            Ok(self.count)
+        }
     }
 
     #[observe(skip_all, name = "repo.consume")]
@@ -228,7 +236,11 @@ fn methods_and_associated_fns() {
     let by_ref = cap.span("by_ref");
     assert_eq!(by_ref.field("metric_label_table"), Some("events"));
     assert_eq!(by_ref.field("metric_label_function"), Some("by_ref"));
-    let muts: Vec<_> = cap.spans().into_iter().filter(|s| s.name == "by_mut").collect();
+    let muts: Vec<_> = cap
+        .spans()
+        .into_iter()
+        .filter(|s| s.name == "by_mut")
+        .collect();
     assert_eq!(muts[0].field("self"), None, "skipped");
     assert_ok(&muts[0]);
     assert_error(&muts[1]);
@@ -262,7 +274,11 @@ fn generics_and_impl_trait() {
     });
     assert_eq!(cap.span("generic").field("len"), Some("2"));
     assert_ok(&cap.span("opaque"));
-    let spans: Vec<_> = cap.spans().into_iter().filter(|s| s.name == "opaque_result").collect();
+    let spans: Vec<_> = cap
+        .spans()
+        .into_iter()
+        .filter(|s| s.name == "opaque_result")
+        .collect();
     assert_ok(&spans[0]);
     assert_error(&spans[1]);
 }
@@ -408,11 +424,19 @@ fn async_trait_methods() {
         let store: &dyn DynStore = &remote;
         assert_eq!(store.get("ab").await.unwrap(), 2);
     });
-    let puts: Vec<_> = cap.spans().into_iter().filter(|s| s.name == "put").collect();
+    let puts: Vec<_> = cap
+        .spans()
+        .into_iter()
+        .filter(|s| s.name == "put")
+        .collect();
     assert_eq!(puts[0].field("metric_label_key"), Some("k"));
     assert_ok(&puts[0]);
     assert_error(&puts[1]);
-    let gets: Vec<_> = cap.spans().into_iter().filter(|s| s.name == "get").collect();
+    let gets: Vec<_> = cap
+        .spans()
+        .into_iter()
+        .filter(|s| s.name == "get")
+        .collect();
     assert_eq!(gets.len(), 3);
     assert_eq!(gets[0].field("metric_name"), Some("remote_get"));
     assert_eq!(gets[0].field("metric_label_table"), Some("t"));
@@ -428,7 +452,11 @@ fn async_trait_cancelled() {
     let (_, cap) = capture(|| {
         let remote = Remote { table: "t" };
         let mut fut = remote.hang();
-        assert!(fut.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+        assert!(
+            fut.as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending()
+        );
         drop(fut);
     });
     assert_eq!(cap.span("hang").field("observe.result"), Some("cancelled"));
@@ -447,10 +475,21 @@ fn observe_async_root_span_follows_spawner() {
         let spawner = tracing::info_span!("spawner");
         let fut = {
             let _e = spawner.enter();
-            observe_async!("songs.process", work(false), metric = "process", labels(queue = "songs"), otel_kind = "consumer")
+            observe_async!(
+                "songs.process",
+                work(false),
+                metric = "process",
+                labels(queue = "songs"),
+                otel_kind = "consumer"
+            )
         };
         assert_eq!(fut.await.unwrap(), 1);
-        let plain = observe_async!("plain.task", work(true), fields(attempt = 2u32), level = "warn");
+        let plain = observe_async!(
+            "plain.task",
+            work(true),
+            fields(attempt = 2u32),
+            level = "warn"
+        );
         assert!(plain.await.is_err());
     });
     let spawner = cap.span("spawner");
@@ -460,11 +499,19 @@ fn observe_async_root_span_follows_spawner() {
     assert_eq!(task.field("metric_name"), Some("process"));
     assert_eq!(task.field("metric_label_queue"), Some("songs"));
     assert_eq!(task.field("otel.kind"), Some("consumer"));
-    assert_eq!(task.events.len(), 1, "the event inside the future is in the span");
+    assert_eq!(
+        task.events.len(),
+        1,
+        "the event inside the future is in the span"
+    );
     assert_ok(&task);
     let plain = cap.span("plain.task");
     assert_eq!(plain.level, Level::WARN);
-    assert_eq!(plain.field("metric_name"), None, "no metric unless asked for");
+    assert_eq!(
+        plain.field("metric_name"),
+        None,
+        "no metric unless asked for"
+    );
     assert_eq!(plain.field("attempt"), Some("2"));
     assert!(plain.follows_from.is_empty(), "no current span to follow");
     assert_error(&plain);

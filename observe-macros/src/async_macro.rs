@@ -71,17 +71,20 @@ fn expand(tokens: TokenStream) -> syn::Result<TokenStream> {
     let Input { name, future, args } = syn::parse2(tokens)?;
     let mut errors = Errors::default();
     if name.value().is_empty() {
-        errors.push(syn::Error::new(name.span(), "the span name must not be empty"));
+        errors.push(syn::Error::new(
+            name.span(),
+            "the span name must not be empty",
+        ));
     }
     valid::validate(&args, Macro::Async, &mut errors);
-    if let (Some(labels), None) = (&args.labels, &args.metric) {
-        if let Some(first) = labels.first() {
-            errors.push(syn::Error::new(
-                first.name.span(),
-                "observe_async! records a metric only when given `metric = \"...\"`; \
+    if let (Some(labels), None) = (&args.labels, &args.metric)
+        && let Some(first) = labels.first()
+    {
+        errors.push(syn::Error::new(
+            first.name.span(),
+            "observe_async! records a metric only when given `metric = \"...\"`; \
                  labels without a metric would be dropped",
-            ));
-        }
+        ));
     }
     errors.finish()?;
 
@@ -134,7 +137,7 @@ fn level_tokens(level: Option<&Level>) -> TokenStream {
     match level {
         None => named("info"),
         Some(Level::Str(s)) => named(&s.value()),
-        Some(Level::Int(i)) => named(&i.base10_digits().to_owned()),
+        Some(Level::Int(i)) => named(i.base10_digits()),
         Some(Level::Path(p)) => quote!(#p),
     }
 }

@@ -124,9 +124,9 @@ impl Args {
             if input.is_empty() {
                 break;
             }
-            input.parse::<Token![,]>().map_err(|e| {
-                syn::Error::new(e.span(), "expected `,` between options")
-            })?;
+            input
+                .parse::<Token![,]>()
+                .map_err(|e| syn::Error::new(e.span(), "expected `,` between options"))?;
         }
         Ok(args)
     }
@@ -163,9 +163,10 @@ fn skip_conflict(key: &Ident, _other: &Ident) -> syn::Error {
 }
 
 fn expect_eq(input: ParseStream<'_>, key: &Ident) -> syn::Result<()> {
-    input.parse::<Token![=]>().map(drop).map_err(|e| {
-        syn::Error::new(e.span(), format!("expected `=` after `{}`", key.unraw()))
-    })
+    input
+        .parse::<Token![=]>()
+        .map(drop)
+        .map_err(|e| syn::Error::new(e.span(), format!("expected `=` after `{}`", key.unraw())))
 }
 
 fn parse_eq<T: Parse>(input: ParseStream<'_>, key: &Ident) -> syn::Result<T> {
@@ -185,7 +186,11 @@ fn parse_eq_lit(input: ParseStream<'_>, key: &Ident) -> syn::Result<LitStr> {
             "`{}` takes a string literal, e.g. `{} = \"{}\"`",
             key.unraw(),
             key.unraw(),
-            if key == "metric" { "db_query" } else { "client" }
+            if key == "metric" {
+                "db_query"
+            } else {
+                "client"
+            }
         ),
     ))
 }
@@ -198,7 +203,11 @@ fn parse_list<T>(
     if !input.peek(syn::token::Paren) {
         return Err(syn::Error::new(
             key.span(),
-            format!("`{}` takes a parenthesised list: `{}(...)`", key.unraw(), key.unraw()),
+            format!(
+                "`{}` takes a parenthesised list: `{}(...)`",
+                key.unraw(),
+                key.unraw()
+            ),
         ));
     }
     let content;
@@ -253,9 +262,8 @@ impl Parse for Level {
         } else if lookahead.peek(Ident) || lookahead.peek(Token![::]) {
             input.parse().map(Level::Path)
         } else {
-            Err(input.error(
-                "expected a level: \"trace\", \"debug\", \"info\", \"warn\" or \"error\"",
-            ))
+            Err(input
+                .error("expected a level: \"trace\", \"debug\", \"info\", \"warn\" or \"error\""))
         }
     }
 }
@@ -391,9 +399,11 @@ impl Label {
         let name = if input.peek(LitStr) {
             LabelName::Str(input.parse()?)
         } else {
-            LabelName::Ident(input.call(Ident::parse_any).map_err(|e| {
-                syn::Error::new(e.span(), "expected a label: `name = value`")
-            })?)
+            LabelName::Ident(
+                input
+                    .call(Ident::parse_any)
+                    .map_err(|e| syn::Error::new(e.span(), "expected a label: `name = value`"))?,
+            )
         };
         if !input.peek(Token![=]) {
             return Err(syn::Error::new(

@@ -16,8 +16,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::visit_mut::VisitMut;
 use syn::{
-    Block, Expr, ExprAsync, GenericArgument, PathArguments, ReturnType, Stmt, Type,
-    TypeParamBound,
+    Block, Expr, ExprAsync, GenericArgument, PathArguments, ReturnType, Stmt, Type, TypeParamBound,
 };
 
 /// What to pass to `OutcomeGuard::new`: the span's name and target, which let the guard
@@ -52,10 +51,10 @@ pub(crate) enum Output {
 
 impl Output {
     pub(crate) fn from_type(ty: &Type) -> Output {
-        if let Type::Tuple(t) = ty {
-            if t.elems.is_empty() {
-                return Output::Unit;
-            }
+        if let Type::Tuple(t) = ty
+            && t.elems.is_empty()
+        {
+            return Output::Unit;
         }
         if !contains_impl_trait(ty) {
             return Output::Known(ty.clone());
@@ -119,7 +118,10 @@ impl Output {
                 (&__observe_ret).__observe_is_err()
             }},
             Output::OpaqueResult(_) => {
-                quote!(::core::matches!(&__observe_ret, ::core::result::Result::Err(_)))
+                quote!(::core::matches!(
+                    &__observe_ret,
+                    ::core::result::Result::Err(_)
+                ))
             }
         };
         quote! {
@@ -188,15 +190,16 @@ impl<'a> AsyncTail<'a> {
     /// Recognises the shapes tracing-attributes 0.1.31 recognises (`AsyncInfo::from_fn`),
     /// so that the async block we put the guard in is the one it instruments.
     pub(crate) fn find(block: &'a Block) -> Option<Self> {
-        let (index, tail) = block
-            .stmts
-            .iter()
-            .enumerate()
-            .rev()
-            .find_map(|(i, stmt)| match stmt {
-                Stmt::Expr(expr, _) => Some((i, expr)),
-                _ => None,
-            })?;
+        let (index, tail) =
+            block
+                .stmts
+                .iter()
+                .enumerate()
+                .rev()
+                .find_map(|(i, stmt)| match stmt {
+                    Stmt::Expr(expr, _) => Some((i, expr)),
+                    _ => None,
+                })?;
         match tail {
             Expr::Async(async_expr) => Some(AsyncTail {
                 index,
@@ -247,11 +250,7 @@ impl<'a> AsyncTail<'a> {
         } = self.async_expr;
         let hint = output.type_hint();
         let stmts = &inner.stmts;
-        let wrapped = wrap_guard(
-            id,
-            &output,
-            quote!(async move { #hint #(#stmts)* }),
-        );
+        let wrapped = wrap_guard(id, &output, quote!(async move { #hint #(#stmts)* }));
         let new_async = quote!(#(#attrs)* async #capture { #wrapped });
         let tail = match self.boxing {
             Some(func) => quote!(#func(#new_async)),
@@ -290,9 +289,7 @@ fn path_output(path: &syn::Path) -> Option<&Type> {
     })
 }
 
-fn bounds_output<'a>(
-    bounds: impl IntoIterator<Item = &'a TypeParamBound>,
-) -> Option<&'a Type> {
+fn bounds_output<'a>(bounds: impl IntoIterator<Item = &'a TypeParamBound>) -> Option<&'a Type> {
     bounds.into_iter().find_map(|bound| match bound {
         TypeParamBound::Trait(t) => path_output(&t.path),
         _ => None,

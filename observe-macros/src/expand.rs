@@ -26,17 +26,16 @@ pub(crate) fn observe(attr: TokenStream, item: TokenStream) -> TokenStream {
 fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let func = parse_fn(item)?;
     let mut errors = Errors::default();
-    let args = match (|input: syn::parse::ParseStream<'_>| {
-        Args::parse_options(input, Macro::Attribute)
-    })
-    .parse2(attr)
-    {
-        Ok(args) => Some(args),
-        Err(e) => {
-            errors.push(e);
-            None
-        }
-    };
+    let args =
+        match (|input: syn::parse::ParseStream<'_>| Args::parse_options(input, Macro::Attribute))
+            .parse2(attr)
+        {
+            Ok(args) => Some(args),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        };
     if let Some(constness) = &func.sig.constness {
         errors.push(syn::Error::new(
             constness.span,
@@ -54,8 +53,9 @@ fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let id = GuardIdentity {
         name: match &args.name {
             Some(name) => name.to_token_stream(),
-            None => LitStr::new(&func.sig.ident.to_string(), func.sig.ident.span())
-                .into_token_stream(),
+            None => {
+                LitStr::new(&func.sig.ident.to_string(), func.sig.ident.span()).into_token_stream()
+            }
         },
         target: match &args.target {
             Some(target) => target.to_token_stream(),

@@ -31,23 +31,23 @@ impl Errors {
 }
 
 pub(crate) fn validate(args: &Args, which: Macro, errors: &mut Errors) {
-    if let Some(metric) = &args.metric {
-        if let Err(msg) = metric_name(&metric.value()) {
-            errors.push(syn::Error::new(metric.span(), msg));
-        }
+    if let Some(metric) = &args.metric
+        && let Err(msg) = metric_name(&metric.value())
+    {
+        errors.push(syn::Error::new(metric.span(), msg));
     }
     labels(args, which, errors);
-    if let Some(kind) = &args.otel_kind {
-        if !OTEL_KINDS.contains(&kind.value().as_str()) {
-            errors.push(syn::Error::new(
-                kind.span(),
-                format!(
-                    "unknown `otel_kind` {:?}: expected one of \"server\", \"client\", \
+    if let Some(kind) = &args.otel_kind
+        && !OTEL_KINDS.contains(&kind.value().as_str())
+    {
+        errors.push(syn::Error::new(
+            kind.span(),
+            format!(
+                "unknown `otel_kind` {:?}: expected one of \"server\", \"client\", \
                      \"producer\", \"consumer\", \"internal\"",
-                    kind.value()
-                ),
-            ));
-        }
+                kind.value()
+            ),
+        ));
     }
     if let Some(level) = &args.level {
         self::level(level, errors);
@@ -105,8 +105,7 @@ fn labels(args: &Args, which: Macro, errors: &mut Errors) {
                      [a-zA-Z_][a-zA-Z0-9_]*, written without quotes: `labels(table = ...)`"
                 ),
             ));
-        } else if ["le", "quantile", "result"].contains(&name.as_str()) || name.starts_with("__")
-        {
+        } else if ["le", "quantile", "result"].contains(&name.as_str()) || name.starts_with("__") {
             errors.push(syn::Error::new(
                 span,
                 format!(
@@ -145,7 +144,10 @@ fn level(level: &Level, errors: &mut Errors) {
         }
         Level::Int(i) => {
             if !matches!(i.base10_parse::<u8>(), Ok(1..=5)) {
-                errors.push(syn::Error::new(i.span(), format!("unknown level {i}: {MSG}")));
+                errors.push(syn::Error::new(
+                    i.span(),
+                    format!("unknown level {i}: {MSG}"),
+                ));
             }
         }
         Level::Path(_) => {}
@@ -156,13 +158,14 @@ fn event(event: &EventArgs, errors: &mut Errors) {
     if let Some(level) = &event.level {
         self::level(level, errors);
     }
-    if let Some(mode) = &event.mode {
-        if mode != "Display" && mode != "Debug" {
-            errors.push(syn::Error::new(
-                mode.span(),
-                format!("unknown format mode `{mode}`: expected `Display` or `Debug`"),
-            ));
-        }
+    if let Some(mode) = &event.mode
+        && mode != "Display"
+        && mode != "Debug"
+    {
+        errors.push(syn::Error::new(
+            mode.span(),
+            format!("unknown format mode `{mode}`: expected `Display` or `Debug`"),
+        ));
     }
 }
 
@@ -185,9 +188,9 @@ fn fields(args: &Args, errors: &mut Errors) {
         };
         if let Some(instead) = instead {
             let span = match &field.name {
-                crate::attr::FieldName::Dotted(parts) => {
-                    parts.first().map_or_else(proc_macro2::Span::call_site, Ident::span)
-                }
+                crate::attr::FieldName::Dotted(parts) => parts
+                    .first()
+                    .map_or_else(proc_macro2::Span::call_site, Ident::span),
                 crate::attr::FieldName::Expr(_) => unreachable!(),
             };
             errors.push(syn::Error::new(
@@ -226,7 +229,10 @@ pub(crate) fn skips(args: &Args, sig: &Signature, errors: &mut Errors) {
             };
             errors.push(syn::Error::new(
                 skip.span(),
-                format!("cannot skip `{name}`: it is not a parameter of `{}`; {known}", sig.ident),
+                format!(
+                    "cannot skip `{name}`: it is not a parameter of `{}`; {known}",
+                    sig.ident
+                ),
             ));
         } else if seen.contains(&name) {
             errors.push(syn::Error::new(

@@ -69,7 +69,11 @@ impl Captured {
 
     /// The one span called `name`; panics if there is not exactly one.
     pub fn span(&self, name: &str) -> CapturedSpan {
-        let spans: Vec<_> = self.spans().into_iter().filter(|s| s.name == name).collect();
+        let spans: Vec<_> = self
+            .spans()
+            .into_iter()
+            .filter(|s| s.name == name)
+            .collect();
         assert_eq!(spans.len(), 1, "spans named {name}: {spans:#?}");
         spans.into_iter().next().unwrap()
     }
@@ -115,7 +119,8 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for CaptureLayer {
     }
 
     fn on_follows_from(&self, id: &Id, follows: &Id, _ctx: Context<'_, S>) {
-        self.0.with(id, |span| span.follows_from.push(follows.into_u64()));
+        self.0
+            .with(id, |span| span.follows_from.push(follows.into_u64()));
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
