@@ -1,2 +1,145 @@
 //! Support code for the macro expansions. Not a public API: names and signatures here
 //! change without notice.
+//!
+//! The expansion of `#[observe]` and `observe_async!` refers to everything here by the
+//! absolute path `::observe::__private::...`, so user crates need no `use` of their own.
+
+/// The `tracing` the expansions use: `#[::observe::__private::tracing::instrument]`,
+/// `::observe::__private::tracing::span!` and `field::Empty`.
+pub use tracing;
+
+use tracing::field;
+
+/// Field names shared with `observe_runtime::fields`; spelled out here because the
+/// facade's expansion code must not depend on runtime internals.
+const RESULT: &str = "observe.result";
+const STATUS: &str = "otel.status_code";
+
+/// Records the outcome of one instrumented call on its span, but only when it failed.
+///
+/// Created first thing inside the instrumented body (so the span is current whenever the
+/// guard is finished or dropped), then consumed by [`finish_ok`](Self::finish_ok) or
+/// [`finish_err`](Self::finish_err). If it is dropped instead, the body never finished:
+/// it panicked (`observe.result = "error"`) or, for a future, was dropped before
+/// completion (`observe.result = "cancelled"`).
+///
+/// The guard holds the span's name and target so that it records on *its* span only:
+/// when the instrumented span is disabled (filtered out), `Span::current()` is the
+/// caller's span, which must not be marked failed for an error its callee returned.
+#[must_use]
+pub struct OutcomeGuard {
+    name: &'static str,
+    target: &'static str,
+}
+
+impl OutcomeGuard {
+    #[inline(always)]
+    pub const fn new(name: &'static str, target: &'static str) -> Self {
+        OutcomeGuard { name, target }
+    }
+
+    /// The call succeeded: record nothing (the layers treat an empty `observe.result` as
+    /// `ok`), and skip the `Drop` work entirely.
+    #[inline(always)]
+    pub fn finish_ok(self) {
+        core::mem::forget(self);
+    }
+
+    /// The call returned `Err`.
+    #[cold]
+    #[inline(never)]
+    pub fn finish_err(self) {
+        self.record("error", true);
+        core::mem::forget(self);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn record(&self, result: &'static str, failed: bool) {
+        let span = tracing::Span::current();
+        let ours = span.metadata().is_some_and(|meta| {
+            meta.name() == self.name
+                && meta.target() == self.target
+                && meta.fields().field(RESULT).is_some()
+        });
+        if ours {
+            span.record(RESULT, result);
+            if failed {
+                span.record(STATUS, "ERROR");
+            }
+        }
+    }
+}
+
+impl Drop for OutcomeGuard {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.record("error", true);
+        } else {
+            // Only a future can be dropped half-way without panicking.
+            self.record("cancelled", false);
+        }
+    }
+}
+
+/// Makes `span` follow from the current span (the `observe_async!` link to its spawner).
+pub fn follow_current(span: &tracing::Span) {
+    if span.is_disabled() {
+        return;
+    }
+    let current = tracing::Span::current();
+    if !current.is_disabled() {
+        span.follows_from(&current);
+    }
+}
+
+/// `field::Empty`, for the outcome fields declared up front and recorded on failure.
+pub const EMPTY: field::Empty = field::Empty;
+
+// Autoref specialisation: `(&value).__observe_is_err()` resolves to `IsErrResult` for a
+// `Result` (its `&self` receiver matches `&Result` at the by-value probe step) and to
+// `IsErrOther` for every other type (its receiver is `&&T`, reached one autoref later).
+// This answers "did the call return `Err`?" without knowing the type in the macro.
+
+#[doc(hidden)]
+pub trait IsErrResult {
+    fn __observe_is_err(&self) -> bool;
+}
+
+impl<T, E> IsErrResult for Result<T, E> {
+    #[inline(always)]
+    fn __observe_is_err(&self) -> bool {
+        self.is_err()
+    }
+}
+
+#[doc(hidden)]
+pub trait IsErrOther {
+    fn __observe_is_err(&self) -> bool;
+}
+
+impl<T: ?Sized> IsErrOther for &T {
+    #[inline(always)]
+    fn __observe_is_err(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{IsErrOther as _, IsErrResult as _};
+
+    // The explicit borrows are the point: they are the shape the expansion emits.
+    #[test]
+    #[allow(clippy::needless_borrow)]
+    fn autoref_specialisation() {
+        let ok: Result<u8, ()> = Ok(1);
+        let err: Result<u8, ()> = Err(());
+        assert!(!(&ok).__observe_is_err());
+        assert!((&err).__observe_is_err());
+        assert!(!(&5u8).__observe_is_err());
+        assert!(!(&"x").__observe_is_err());
+        assert!(!(&&err).__observe_is_err());
+        assert!(!(&()).__observe_is_err());
+    }
+}

@@ -1,10 +1,124 @@
 //! Logs, metrics and traces for a Rust service from one attribute.
 //!
 //! See the README for a quick start and `../shared/DESIGN.md` for the contract.
+//!
+//! - [`observe`] instruments a function: a `tracing` span with its context fields, a
+//!   Prometheus counter and latency histogram (`<metric>_total`,
+//!   `<metric>_duration_seconds`, labelled by your labels and `result`), and an
+//!   OpenTelemetry span.
+//! - [`observe_async!`] instruments a future (typically a spawned task) with a new root
+//!   span linked to the span that spawned it.
+//! - [`runtime`] installs the layers that turn those spans into log lines, metrics and
+//!   OTLP exports.
+//!
+//! The crate using `#[observe]` must also depend on `tracing` (the attribute expands to
+//! `#[tracing::instrument]`, whose code names `::tracing::...`).
 
 extern crate self as observe;
 
-pub use observe_macros::{observe, observe_async};
+/// Instruments a function; see the option table below.
+///
+/// ```
+/// use observe::observe;
+///
+/// #[derive(Debug)]
+/// struct Event { kind: &'static str }
+///
+/// #[derive(Debug)]
+/// struct Db { table: String }
+///
+/// impl Db {
+///     // Counter `db_event_total{event_table, event_type, result}` and histogram
+///     // `db_event_duration_seconds{..}`; an OTel client span; an `error` event on `Err`.
+///     #[observe(metric = "db_event",
+///               labels(event_table = self.table.as_str(), event_type = %event.kind),
+///               otel_kind = "client", err)]
+///     fn save_event(&self, event: &Event) -> Result<(), String> {
+///         if event.kind.is_empty() {
+///             return Err("event without a kind".into());
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// // Without `metric`: `function_calls_total{function="checksum", module="..."}`.
+/// #[observe(skip(data), ret)]
+/// fn checksum(data: &[u8]) -> u32 {
+///     data.iter().map(|&b| u32::from(b)).sum()
+/// }
+///
+/// let db = Db { table: "events".into() };
+/// assert!(db.save_event(&Event { kind: "song" }).is_ok());
+/// assert!(db.save_event(&Event { kind: "" }).is_err()); // recorded as result="error"
+/// assert_eq!(checksum(b"ab"), 195);
+/// ```
+///
+/// `async fn`, `async fn` in trait impls and `#[async_trait]` methods work the same;
+/// with async-trait, `#[async_trait]` goes on the `impl` block and `#[observe]` on the
+/// method (async-trait expands first and `#[observe]` instruments the future it builds):
+///
+/// ```
+/// use observe::observe;
+///
+/// #[async_trait::async_trait]
+/// trait Store {
+///     async fn get(&self, key: &str) -> Result<u32, String>;
+/// }
+///
+/// #[derive(Debug)]
+/// struct Remote;
+///
+/// #[async_trait::async_trait]
+/// impl Store for Remote {
+///     #[observe(metric = "remote_get", labels(key = key), otel_kind = "client")]
+///     async fn get(&self, key: &str) -> Result<u32, String> {
+///         let n: u32 = key.len().try_into().map_err(|_| "too long".to_string())?;
+///         Ok(n)
+///     }
+/// }
+///
+/// #[observe(err)]
+/// async fn fetch(url: &str) -> Result<usize, String> {
+///     Ok(url.len())
+/// }
+///
+/// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// rt.block_on(async {
+///     assert_eq!(Remote.get("abc").await, Ok(3));
+///     assert_eq!(fetch("x").await, Ok(1));
+/// });
+/// ```
+#[doc(inline)]
+pub use observe_macros::observe;
+
+/// Instruments a future with a new root span that follows from the current one.
+///
+/// ```
+/// use observe::observe_async;
+///
+/// async fn process(batch: u32) -> Result<u32, String> {
+///     tracing::info!(batch, "processing");
+///     Ok(batch * 2)
+/// }
+///
+/// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// rt.block_on(async {
+///     let request = tracing::info_span!("request");
+///     let _entered = request.enter();
+///     // The task gets its own trace (parent: None) with a link to `request`.
+///     let task = tokio::spawn(observe_async!(
+///         "songs.process",
+///         process(21),
+///         metric = "songs_process",
+///         labels(queue = "songs"),
+///         otel_kind = "consumer",
+///     ));
+///     assert_eq!(task.await.unwrap(), Ok(42));
+/// });
+/// ```
+#[doc(inline)]
+pub use observe_macros::observe_async;
+
 pub use observe_runtime as runtime;
 
 #[doc(hidden)]

@@ -1,0 +1,143 @@
+//! `observe_async!(name, future [, options])`: a future instrumented with a new root span
+//! that follows from the span current where the macro is evaluated (typically the code
+//! that spawns a task), so the task gets its own trace, linked to the spawner's.
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::parse::{Parse, ParseStream};
+use syn::{Expr, LitStr, Token};
+
+use crate::attr::{Args, Level, Macro};
+use crate::valid::{self, Errors};
+
+struct Input {
+    name: LitStr,
+    future: Expr,
+    args: Args,
+}
+
+const USAGE: &str = "usage: `observe_async!(\"span.name\", future)` or \
+                     `observe_async!(\"span.name\", future, metric = \"...\", labels(...))`";
+
+impl Parse for Input {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.is_empty() {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                format!("observe_async! needs a span name and a future; {USAGE}"),
+            ));
+        }
+        let name = if input.peek(LitStr) {
+            input.parse::<LitStr>()?
+        } else {
+            let found: Expr = input.parse()?;
+            return Err(syn::Error::new_spanned(
+                found,
+                format!("the span name must be a string literal; {USAGE}"),
+            ));
+        };
+        if input.is_empty() {
+            return Err(syn::Error::new(
+                name.span(),
+                format!("observe_async! needs a future after the name; {USAGE}"),
+            ));
+        }
+        input.parse::<Token![,]>()?;
+        if input.is_empty() {
+            return Err(syn::Error::new(
+                name.span(),
+                format!("observe_async! needs a future after the name; {USAGE}"),
+            ));
+        }
+        let future: Expr = input.parse()?;
+        let args = if input.is_empty() {
+            Args::default()
+        } else {
+            input.parse::<Token![,]>()?;
+            Args::parse_options(input, Macro::Async)?
+        };
+        Ok(Input { name, future, args })
+    }
+}
+
+pub(crate) fn observe_async(tokens: TokenStream) -> TokenStream {
+    match expand(tokens) {
+        Ok(expanded) => expanded,
+        Err(error) => error.to_compile_error(),
+    }
+}
+
+fn expand(tokens: TokenStream) -> syn::Result<TokenStream> {
+    let Input { name, future, args } = syn::parse2(tokens)?;
+    let mut errors = Errors::default();
+    if name.value().is_empty() {
+        errors.push(syn::Error::new(
+            name.span(),
+            "the span name must not be empty",
+        ));
+    }
+    valid::validate(&args, Macro::Async, &mut errors);
+    if let (Some(labels), None) = (&args.labels, &args.metric)
+        && let Some(first) = labels.first()
+    {
+        errors.push(syn::Error::new(
+            first.name.span(),
+            "observe_async! records a metric only when given `metric = \"...\"`; \
+                 labels without a metric would be dropped",
+        ));
+    }
+    errors.finish()?;
+
+    let target = match &args.target {
+        Some(target) => quote!(#target),
+        None => quote!(::core::module_path!()),
+    };
+    let level = level_tokens(args.level.as_ref());
+    let fields = crate::fields::span_fields(&args, None);
+    Ok(quote! {{
+        // Evaluated here, where the macro is written, like any other argument.
+        let __observe_future = #future;
+        let __observe_span = ::observe::__private::tracing::span!(
+            target: #target,
+            parent: ::core::option::Option::None::<::observe::__private::tracing::Id>,
+            #level,
+            #name,
+            #(#fields),*
+        );
+        ::observe::__private::follow_current(&__observe_span);
+        ::observe::__private::tracing::Instrument::instrument(
+            async move {
+                let __observe_guard = ::observe::__private::OutcomeGuard::new(#name, #target);
+                let __observe_ret = __observe_future.await;
+                if {
+                    #[allow(unused_imports)]
+                    use ::observe::__private::{IsErrOther as _, IsErrResult as _};
+                    (&__observe_ret).__observe_is_err()
+                } {
+                    __observe_guard.finish_err();
+                } else {
+                    __observe_guard.finish_ok();
+                }
+                __observe_ret
+            },
+            __observe_span,
+        )
+    }})
+}
+
+/// A `tracing::Level` expression; `level` was validated already.
+fn level_tokens(level: Option<&Level>) -> TokenStream {
+    let named = |s: &str| match s.to_ascii_lowercase().as_str() {
+        "trace" | "1" => quote!(::observe::__private::tracing::Level::TRACE),
+        "debug" | "2" => quote!(::observe::__private::tracing::Level::DEBUG),
+        "warn" | "4" => quote!(::observe::__private::tracing::Level::WARN),
+        "error" | "5" => quote!(::observe::__private::tracing::Level::ERROR),
+        _ => quote!(::observe::__private::tracing::Level::INFO),
+    };
+    match level {
+        None => named("info"),
+        Some(Level::Str(s)) => named(&s.value()),
+        Some(Level::Int(i)) => named(i.base10_digits()),
+        Some(Level::Path(p)) => quote!(#p),
+    }
+}

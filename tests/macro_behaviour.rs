@@ -1,0 +1,530 @@
+//! What `#[observe]` and `observe_async!` record, per function form, observed with a
+//! capturing layer (tests/support/capture.rs).
+
+#[path = "support/capture.rs"]
+mod capture;
+
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use capture::{CapturedSpan, capture, capture_async};
+use observe::{observe, observe_async};
+use tracing::Level;
+
+#[derive(Debug)]
+struct Failure;
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("it failed")
+    }
+}
+
+fn assert_ok(span: &CapturedSpan) {
+    assert_eq!(span.field("observe.result"), None, "{span:#?}");
+    assert_eq!(span.field("otel.status_code"), None, "{span:#?}");
+    assert!(span.declared.contains(&"observe.result".to_owned()));
+    assert!(span.declared.contains(&"otel.status_code".to_owned()));
+    assert!(span.closed, "{span:#?}");
+}
+
+fn assert_error(span: &CapturedSpan) {
+    assert_eq!(span.field("observe.result"), Some("error"), "{span:#?}");
+    assert_eq!(span.field("otel.status_code"), Some("ERROR"), "{span:#?}");
+    assert!(span.closed, "{span:#?}");
+}
+
+// ---- free functions, default metric ----
+
+#[observe]
+fn plain(x: u32) -> u32 {
+    x + 1
+}
+
+#[test]
+fn free_fn_default_metric() {
+    let (r, cap) = capture(|| plain(1));
+    assert_eq!(r, 2);
+    let span = cap.span("plain");
+    assert_eq!(span.level, Level::INFO);
+    assert_eq!(span.target, module_path!());
+    assert_eq!(span.field("metric_name"), Some("function_calls"));
+    assert_eq!(span.field("metric_label_function"), Some("plain"));
+    assert_eq!(span.field("metric_label_module"), Some(module_path!()));
+    assert_eq!(span.field("x"), Some("1"));
+    assert_eq!(span.parent, None);
+    assert_ok(&span);
+}
+
+// ---- metric, labels of each kind, otel_kind, err/ret events ----
+
+#[derive(Debug)]
+struct Kind(&'static str);
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "kind-{}", self.0)
+    }
+}
+
+#[observe(
+    metric = "db_event",
+    labels(table = table, kind = %kind, dbg = ?kind, fixed = "lit"),
+    otel_kind = "client",
+    level = "debug",
+    err,
+    ret
+)]
+fn save(table: &str, kind: &Kind, fail: bool) -> Result<u32, Failure> {
+    if fail {
+        return Err(Failure);
+    }
+    Ok(7)
+}
+
+#[test]
+fn labels_kinds_and_events() {
+    let (_, cap) = capture(|| {
+        assert_eq!(save("events", &Kind("song"), false).unwrap(), 7);
+        assert!(save("events", &Kind("song"), true).is_err());
+    });
+    let spans: Vec<_> = cap
+        .spans()
+        .into_iter()
+        .filter(|s| s.name == "save")
+        .collect();
+    assert_eq!(spans.len(), 2);
+    for span in &spans {
+        assert_eq!(span.level, Level::DEBUG);
+        assert_eq!(span.field("metric_name"), Some("db_event"));
+        assert_eq!(span.field("metric_label_table"), Some("events"));
+        assert_eq!(span.field("metric_label_kind"), Some("kind-song"));
+        assert_eq!(span.field("metric_label_dbg"), Some("Kind(\"song\")"));
+        assert_eq!(span.field("metric_label_fixed"), Some("lit"));
+        assert_eq!(span.field("metric_label_function"), None);
+        assert_eq!(span.field("otel.kind"), Some("client"));
+    }
+    assert_ok(&spans[0]);
+    let ret = &spans[0].events[0];
+    assert_eq!(ret.level, Level::DEBUG);
+    assert_eq!(ret.fields.get("return"), Some("7"));
+    assert_error(&spans[1]);
+    let err = &spans[1].events[0];
+    assert_eq!(err.level, Level::ERROR);
+    assert_eq!(err.fields.get("error"), Some("it failed"));
+}
+
+// ---- Err without `err`, `?`, panics ----
+
+fn parse(s: &str) -> Result<u32, std::num::ParseIntError> {
+    s.parse()
+}
+
+#[observe]
+fn question_mark(s: &str) -> Result<u32, Box<dyn std::error::Error>> {
+    let n = parse(s)?;
+    if n == 0 {
+        return Ok(100);
+    }
+    Ok(n * 2)
+}
+
+#[test]
+fn err_without_err_option_and_early_return() {
+    let (_, cap) = capture(|| {
+        assert_eq!(question_mark("0").unwrap(), 100);
+        assert_eq!(question_mark("2").unwrap(), 4);
+        assert!(question_mark("x").is_err());
+    });
+    let spans: Vec<_> = cap.spans();
+    assert_eq!(spans.len(), 3);
+    assert_ok(&spans[0]);
+    assert_ok(&spans[1]);
+    assert_error(&spans[2]);
+    assert!(spans[2].events.is_empty(), "no `err` option, no event");
+}
+
+#[observe]
+fn panics(p: bool) -> u32 {
+    if p {
+        panic!("boom");
+    }
+    1
+}
+
+#[test]
+fn panic_is_an_error_and_the_span_closes() {
+    let (_, cap) = capture(|| {
+        assert!(catch_unwind(|| panics(true)).is_err());
+    });
+    assert_error(&cap.span("panics"));
+}
+
+/// A callee whose span is filtered out must not mark its caller's span failed.
+#[observe(level = "trace")]
+fn filtered_callee() -> Result<(), Failure> {
+    Err(Failure)
+}
+
+#[observe]
+fn caller_handles_error() -> u32 {
+    filtered_callee().map(|_| 1).unwrap_or(0)
+}
+
+#[test]
+fn disabled_callee_does_not_mark_caller() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let captured = capture::Captured::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(capture::CaptureLayer(captured.clone()))
+        .with(tracing_subscriber::filter::LevelFilter::DEBUG);
+    tracing::subscriber::with_default(subscriber, || assert_eq!(caller_handles_error(), 0));
+    assert_ok(&captured.span("caller_handles_error"));
+    assert_eq!(captured.spans().len(), 1);
+}
+
+// ---- methods, associated fns, generics, impl Trait ----
+
+#[derive(Debug)]
+struct Repo {
+    table: String,
+    count: u32,
+}
+
+impl Repo {
+    #[observe(labels(table = self.table.as_str()))]
+    fn by_ref(&self) -> &str {
+        &self.table
+    }
+
+    #[observe(skip(self))]
+    fn by_mut(&mut self) -> Result<u32, Failure> {
+        self.count += 1;
+        if self.count > 1 {
+            Err(Failure)
+        } else {
+            Ok(self.count)
+        }
+    }
+
+    #[observe(skip_all, name = "repo.consume")]
+    fn by_value(self) -> String {
+        self.table
+    }
+
+    #[observe(metric = "repo_new")]
+    fn new(table: &str) -> Self {
+        Repo {
+            table: table.to_owned(),
+            count: 0,
+        }
+    }
+}
+
+#[test]
+fn methods_and_associated_fns() {
+    let (_, cap) = capture(|| {
+        let mut repo = Repo::new("events");
+        assert_eq!(repo.by_ref(), "events");
+        assert_eq!(repo.by_mut().unwrap(), 1);
+        assert!(repo.by_mut().is_err());
+        assert_eq!(repo.by_value(), "events");
+    });
+    assert_eq!(cap.span("new").field("metric_name"), Some("repo_new"));
+    let by_ref = cap.span("by_ref");
+    assert_eq!(by_ref.field("metric_label_table"), Some("events"));
+    assert_eq!(by_ref.field("metric_label_function"), Some("by_ref"));
+    let muts: Vec<_> = cap
+        .spans()
+        .into_iter()
+        .filter(|s| s.name == "by_mut")
+        .collect();
+    assert_eq!(muts[0].field("self"), None, "skipped");
+    assert_ok(&muts[0]);
+    assert_error(&muts[1]);
+    let consume = cap.span("repo.consume");
+    assert_eq!(consume.field("metric_label_function"), Some("by_value"));
+    assert_ok(&consume);
+}
+
+#[observe(fields(len = items.len()))]
+fn generic<T: std::fmt::Debug + Clone>(items: &[T]) -> Option<T> {
+    items.first().cloned()
+}
+
+#[observe]
+fn opaque(n: u32) -> impl Iterator<Item = u32> {
+    0..n
+}
+
+#[observe]
+fn opaque_result(fail: bool) -> Result<impl std::fmt::Display, Failure> {
+    if fail { Err(Failure) } else { Ok(5) }
+}
+
+#[test]
+fn generics_and_impl_trait() {
+    let (_, cap) = capture(|| {
+        assert_eq!(generic(&[1, 2]), Some(1));
+        assert_eq!(opaque(3).count(), 3);
+        assert_eq!(opaque_result(false).unwrap().to_string(), "5");
+        assert!(opaque_result(true).is_err());
+    });
+    assert_eq!(cap.span("generic").field("len"), Some("2"));
+    assert_ok(&cap.span("opaque"));
+    let spans: Vec<_> = cap
+        .spans()
+        .into_iter()
+        .filter(|s| s.name == "opaque_result")
+        .collect();
+    assert_ok(&spans[0]);
+    assert_error(&spans[1]);
+}
+
+// ---- parent / follows_from / target pass-through ----
+
+#[observe(target = "custom", parent = None, follows_from = [cause.id()])]
+fn detached(cause: &tracing::Span) {
+    let _ = cause;
+}
+
+#[test]
+fn parent_follows_from_and_target() {
+    let (_, cap) = capture(|| {
+        let outer = tracing::info_span!("outer");
+        let _e = outer.enter();
+        detached(&outer);
+    });
+    let outer = cap.span("outer");
+    let span = cap.span("detached");
+    assert_eq!(span.target, "custom");
+    assert_eq!(span.parent, None);
+    assert_eq!(span.follows_from, vec![outer.id]);
+}
+
+// ---- async fn ----
+
+#[observe(metric = "fetch", err)]
+async fn fetch(fail: bool) -> Result<u32, Failure> {
+    tokio::task::yield_now().await;
+    if fail {
+        return Err(Failure);
+    }
+    Ok(3)
+}
+
+#[test]
+fn async_fn_ok_and_err() {
+    let (_, cap) = capture_async(|| async {
+        assert_eq!(fetch(false).await.unwrap(), 3);
+        assert!(fetch(true).await.is_err());
+    });
+    let spans: Vec<_> = cap.spans();
+    assert_eq!(spans.len(), 2);
+    assert_eq!(spans[0].field("metric_name"), Some("fetch"));
+    assert_ok(&spans[0]);
+    assert_error(&spans[1]);
+    assert_eq!(spans[1].events.len(), 1);
+}
+
+#[observe]
+async fn pending_forever() -> u32 {
+    std::future::pending::<()>().await;
+    1
+}
+
+fn poll_once<F: Future>(fut: &mut Pin<Box<F>>) -> Poll<F::Output> {
+    fut.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+}
+
+#[test]
+fn dropped_future_is_cancelled() {
+    let (_, cap) = capture(|| {
+        let mut fut = Box::pin(pending_forever());
+        assert!(poll_once(&mut fut).is_pending());
+        drop(fut);
+    });
+    let span = cap.span("pending_forever");
+    assert_eq!(span.field("observe.result"), Some("cancelled"));
+    assert_eq!(span.field("otel.status_code"), None);
+    assert!(span.closed);
+}
+
+#[observe]
+async fn async_panics() -> u32 {
+    tokio::task::yield_now().await;
+    panic!("async boom")
+}
+
+#[test]
+fn async_panic_is_an_error() {
+    let (_, cap) = capture(|| {
+        let mut fut = Box::pin(async_panics());
+        assert!(poll_once(&mut fut).is_pending());
+        assert!(catch_unwind(AssertUnwindSafe(|| poll_once(&mut fut))).is_err());
+        drop(fut);
+    });
+    assert_error(&cap.span("async_panics"));
+}
+
+// ---- async fn in traits, native and #[async_trait] ----
+
+trait Store {
+    fn put(&self, key: &str) -> impl Future<Output = Result<(), Failure>>;
+}
+
+#[derive(Debug)]
+struct Mem;
+
+impl Store for Mem {
+    #[observe(labels(key = key))]
+    async fn put(&self, key: &str) -> Result<(), Failure> {
+        if key.is_empty() { Err(Failure) } else { Ok(()) }
+    }
+}
+
+#[async_trait::async_trait]
+trait DynStore {
+    async fn get(&self, key: &str) -> Result<u32, Failure>;
+    async fn hang(&self);
+}
+
+#[derive(Debug)]
+struct Remote {
+    table: &'static str,
+}
+
+#[async_trait::async_trait]
+impl DynStore for Remote {
+    #[observe(metric = "remote_get", labels(table = self.table, key = key), err)]
+    async fn get(&self, key: &str) -> Result<u32, Failure> {
+        tokio::task::yield_now().await;
+        if key.is_empty() {
+            return Err(Failure);
+        }
+        Ok(key.len() as u32)
+    }
+
+    #[observe]
+    async fn hang(&self) {
+        std::future::pending::<()>().await;
+    }
+}
+
+#[test]
+fn async_trait_methods() {
+    let (_, cap) = capture_async(|| async {
+        Mem.put("k").await.unwrap();
+        assert!(Mem.put("").await.is_err());
+        let remote = Remote { table: "t" };
+        assert_eq!(remote.get("abc").await.unwrap(), 3);
+        assert!(remote.get("").await.is_err());
+        let store: &dyn DynStore = &remote;
+        assert_eq!(store.get("ab").await.unwrap(), 2);
+    });
+    let puts: Vec<_> = cap
+        .spans()
+        .into_iter()
+        .filter(|s| s.name == "put")
+        .collect();
+    assert_eq!(puts[0].field("metric_label_key"), Some("k"));
+    assert_ok(&puts[0]);
+    assert_error(&puts[1]);
+    let gets: Vec<_> = cap
+        .spans()
+        .into_iter()
+        .filter(|s| s.name == "get")
+        .collect();
+    assert_eq!(gets.len(), 3);
+    assert_eq!(gets[0].field("metric_name"), Some("remote_get"));
+    assert_eq!(gets[0].field("metric_label_table"), Some("t"));
+    assert_eq!(gets[0].field("metric_label_key"), Some("abc"));
+    assert_ok(&gets[0]);
+    assert_error(&gets[1]);
+    assert_eq!(gets[1].events.len(), 1);
+    assert_ok(&gets[2]);
+}
+
+#[test]
+fn async_trait_cancelled() {
+    let (_, cap) = capture(|| {
+        let remote = Remote { table: "t" };
+        let mut fut = remote.hang();
+        assert!(
+            fut.as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending()
+        );
+        drop(fut);
+    });
+    assert_eq!(cap.span("hang").field("observe.result"), Some("cancelled"));
+}
+
+// ---- observe_async! ----
+
+async fn work(fail: bool) -> Result<u32, Failure> {
+    tracing::info!(step = "inside");
+    if fail { Err(Failure) } else { Ok(1) }
+}
+
+#[test]
+fn observe_async_root_span_follows_spawner() {
+    let (_, cap) = capture_async(|| async {
+        let spawner = tracing::info_span!("spawner");
+        let fut = {
+            let _e = spawner.enter();
+            observe_async!(
+                "songs.process",
+                work(false),
+                metric = "process",
+                labels(queue = "songs"),
+                otel_kind = "consumer"
+            )
+        };
+        assert_eq!(fut.await.unwrap(), 1);
+        let plain = observe_async!(
+            "plain.task",
+            work(true),
+            fields(attempt = 2u32),
+            level = "warn"
+        );
+        assert!(plain.await.is_err());
+    });
+    let spawner = cap.span("spawner");
+    let task = cap.span("songs.process");
+    assert_eq!(task.parent, None);
+    assert_eq!(task.follows_from, vec![spawner.id]);
+    assert_eq!(task.field("metric_name"), Some("process"));
+    assert_eq!(task.field("metric_label_queue"), Some("songs"));
+    assert_eq!(task.field("otel.kind"), Some("consumer"));
+    assert_eq!(
+        task.events.len(),
+        1,
+        "the event inside the future is in the span"
+    );
+    assert_ok(&task);
+    let plain = cap.span("plain.task");
+    assert_eq!(plain.level, Level::WARN);
+    assert_eq!(
+        plain.field("metric_name"),
+        None,
+        "no metric unless asked for"
+    );
+    assert_eq!(plain.field("attempt"), Some("2"));
+    assert!(plain.follows_from.is_empty(), "no current span to follow");
+    assert_error(&plain);
+}
+
+#[test]
+fn observe_async_cancelled() {
+    let (_, cap) = capture(|| {
+        let mut fut = Box::pin(observe_async!("never", std::future::pending::<()>()));
+        assert!(poll_once(&mut fut).is_pending());
+        drop(fut);
+    });
+    let span = cap.span("never");
+    assert_eq!(span.field("observe.result"), Some("cancelled"));
+    assert!(span.closed);
+}

@@ -1,0 +1,5 @@
+use observe::observe_async;
+
+fn main() {
+    let _ = observe_async!();
+}

@@ -1,0 +1,8 @@
+use observe::observe;
+
+#[observe(err(Pretty))]
+fn save() -> Result<(), String> {
+    Ok(())
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use observe::observe;
+
+#[observe(metric = db_event)]
+fn save() {}
+
+fn main() {}

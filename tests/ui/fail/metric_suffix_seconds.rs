@@ -1,0 +1,6 @@
+use observe::observe;
+
+#[observe(metric = "db_latency_seconds")]
+fn save() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use observe::observe;
+
+#[observe]
+struct Event {
+    id: u64,
+}
+
+fn main() {}

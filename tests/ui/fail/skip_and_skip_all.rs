@@ -1,0 +1,8 @@
+use observe::observe;
+
+#[observe(skip_all, skip(user))]
+fn login(user: &str) {
+    let _ = user;
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use observe::observe;
+
+trait Store {
+    #[observe]
+    fn put(&self);
+}
+
+fn main() {}

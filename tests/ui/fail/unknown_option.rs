@@ -1,0 +1,6 @@
+use observe::observe;
+
+#[observe(histogram = true)]
+fn save() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use observe::observe;
+
+#[observe(metrics = "db_event")]
+fn save() {}
+
+fn main() {}

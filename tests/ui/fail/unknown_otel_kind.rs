@@ -1,0 +1,6 @@
+use observe::observe;
+
+#[observe(otel_kind = "rpc")]
+fn call() {}
+
+fn main() {}
