@@ -14,7 +14,10 @@ fn user_spans(metric: &'static str, users: std::ops::Range<u32>) {
 }
 
 fn regular(series: &[&Sample]) -> usize {
-    series.iter().filter(|s| s.label("otel_metric_overflow").is_none()).count()
+    series
+        .iter()
+        .filter(|s| s.label("otel_metric_overflow").is_none())
+        .count()
 }
 
 #[test]
@@ -28,8 +31,16 @@ fn past_the_limit_observations_go_to_one_overflow_series() {
         let all = samples(&text);
         let total = named(&all, "lookup_total");
         assert_eq!(regular(&total), 1000, "{stack:?}");
-        assert!(total.iter().filter(|s| s.label("user").is_some()).all(|s| s.value == 1.0));
-        let overflow: Vec<_> = total.iter().filter(|s| s.label("otel_metric_overflow").is_some()).collect();
+        assert!(
+            total
+                .iter()
+                .filter(|s| s.label("user").is_some())
+                .all(|s| s.value == 1.0)
+        );
+        let overflow: Vec<_> = total
+            .iter()
+            .filter(|s| s.label("otel_metric_overflow").is_some())
+            .collect();
         assert_eq!(overflow.len(), 1, "{stack:?}: {overflow:?}");
         assert_eq!(
             overflow[0].labels,
@@ -41,24 +52,33 @@ fn past_the_limit_observations_go_to_one_overflow_series() {
         let counts = named(&all, "lookup_duration_seconds_count");
         assert_eq!(counts.len(), 1001);
         assert_eq!(counts.iter().map(|s| s.value).sum::<f64>(), 1500.0);
-        assert!(text.contains(r#"lookup_duration_seconds_bucket{otel_metric_overflow="true",le="+Inf"} 500"#));
+        assert!(text.contains(
+            r#"lookup_duration_seconds_bucket{otel_metric_overflow="true",le="+Inf"} 500"#
+        ));
         assert_eq!(warnings.load(Ordering::SeqCst), 1, "{stack:?}: warned once");
 
         // Known label sets keep their series; new ones keep overflowing; no second warning.
         tracing::dispatcher::with_default(&dispatch, || {
             user_spans("lookup", 0..10);
             user_spans("lookup", 5000..5100);
-            let _ = tracing::info_span!("lookup", metric_name = "lookup", metric_label_user = 1_u32)
+            tracing::info_span!("lookup", metric_name = "lookup", metric_label_user = 1_u32)
                 .in_scope(|| tracing::error!("a new result is a new label set"));
         });
         let all = samples(&metrics.render());
         let total = named(&all, "lookup_total");
         assert_eq!(regular(&total), 1000);
         assert_eq!(
-            total.iter().find(|s| s.label("user") == Some("3")).unwrap().value,
+            total
+                .iter()
+                .find(|s| s.label("user") == Some("3"))
+                .unwrap()
+                .value,
             2.0
         );
-        let overflow = total.iter().find(|s| s.label("otel_metric_overflow").is_some()).unwrap();
+        let overflow = total
+            .iter()
+            .find(|s| s.label("otel_metric_overflow").is_some())
+            .unwrap();
         assert_eq!(overflow.value, 601.0);
         assert_eq!(warnings.load(Ordering::SeqCst), 1, "{stack:?}: still once");
 
@@ -91,7 +111,11 @@ fn the_limit_is_configurable() {
     });
     let (dispatch, _) = metrics_support::dispatch(&metrics, metrics_support::Stack::Alone);
     tracing::dispatcher::with_default(&dispatch, || user_spans("none", 0..4));
-    assert!(metrics.render().contains("none_total{otel_metric_overflow=\"true\"} 4"));
+    assert!(
+        metrics
+            .render()
+            .contains("none_total{otel_metric_overflow=\"true\"} 4")
+    );
 }
 
 #[test]
@@ -112,6 +136,12 @@ fn the_warning_is_logged_when_the_closing_span_is_closed_by_its_child() {
         }
     });
     let all = samples(&metrics.render());
-    assert_eq!(named(&all, "parent_total").iter().map(|s| s.value).sum::<f64>(), 3.0);
+    assert_eq!(
+        named(&all, "parent_total")
+            .iter()
+            .map(|s| s.value)
+            .sum::<f64>(),
+        3.0
+    );
     assert_eq!(warnings.load(Ordering::SeqCst), 1);
 }

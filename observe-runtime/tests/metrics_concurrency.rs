@@ -48,7 +48,9 @@ fn four_threads_count_exactly() {
             let of_thread = |result: &str| -> f64 {
                 total
                     .iter()
-                    .filter(|s| s.label("thread") == Some(&thread) && s.label("result") == Some(result))
+                    .filter(|s| {
+                        s.label("thread") == Some(&thread) && s.label("result") == Some(result)
+                    })
                     .map(|s| s.value)
                     .sum()
             };
@@ -56,7 +58,10 @@ fn four_threads_count_exactly() {
             assert_eq!(of_thread("error"), (SPANS / 10) as f64, "{stack:?}");
         }
         let counts = named(&all, "work_duration_seconds_count");
-        assert_eq!(counts.iter().map(|s| s.value).sum::<f64>(), (THREADS * SPANS) as f64);
+        assert_eq!(
+            counts.iter().map(|s| s.value).sum::<f64>(),
+            (THREADS * SPANS) as f64
+        );
     }
 }
 
@@ -73,7 +78,11 @@ fn many_threads_racing_for_new_label_sets_respect_the_limit() {
             scope.spawn(move || {
                 tracing::dispatcher::with_default(dispatch, || {
                     for user in 0..500_u32 {
-                        let _ = tracing::info_span!("r", metric_name = "race", metric_label_user = user);
+                        let _ = tracing::info_span!(
+                            "r",
+                            metric_name = "race",
+                            metric_label_user = user
+                        );
                     }
                 });
             });
@@ -82,6 +91,9 @@ fn many_threads_racing_for_new_label_sets_respect_the_limit() {
     let all = samples(&metrics.render());
     let total = named(&all, "race_total");
     assert_eq!(total.len(), 101);
-    assert_eq!(total.iter().map(|s| s.value).sum::<f64>(), (THREADS * 500) as f64);
+    assert_eq!(
+        total.iter().map(|s| s.value).sum::<f64>(),
+        (THREADS * 500) as f64
+    );
     assert_eq!(warnings.load(std::sync::atomic::Ordering::SeqCst), 1);
 }

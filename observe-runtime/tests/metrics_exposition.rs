@@ -45,10 +45,16 @@ fn counts_by_declared_labels_and_result() {
             "{stack:?}:\n{text}"
         );
         assert!(text.contains("# TYPE db_event_total counter\n"), "{text}");
-        assert!(text.contains("# TYPE db_event_duration_seconds histogram\n"), "{text}");
+        assert!(
+            text.contains("# TYPE db_event_duration_seconds histogram\n"),
+            "{text}"
+        );
         assert!(text.contains("# HELP db_event_total "), "{text}");
         assert!(text.contains("# HELP db_event_duration_seconds "), "{text}");
-        assert!(!text.contains("quantile"), "histograms, never summaries:\n{text}");
+        assert!(
+            !text.contains("quantile"),
+            "histograms, never summaries:\n{text}"
+        );
 
         // Default buckets, in order, cumulative, closed by +Inf = _count.
         let all = samples(&text);
@@ -71,7 +77,10 @@ fn counts_by_declared_labels_and_result() {
             let keys: Vec<&str> = s.labels.iter().map(|(k, _)| k.as_str()).collect();
             assert_eq!(keys, ["event_table", "event_type", "result", "le"], "{s:?}");
         }
-        assert!(buckets.windows(2).all(|w| w[0].value <= w[1].value), "{text}");
+        assert!(
+            buckets.windows(2).all(|w| w[0].value <= w[1].value),
+            "{text}"
+        );
         assert_eq!(buckets.last().unwrap().value, 3.0);
         let count = all
             .iter()
@@ -175,7 +184,10 @@ fn label_values_are_formatted_and_keep_declaration_order() {
             let _ = tracing::info_span!("n", metric_name = "same", metric_label_n = "7");
         });
         let text = metrics.render();
-        assert_eq!(lines_starting(&text, "same_total"), [r#"same_total{n="7",result="ok"} 2"#]);
+        assert_eq!(
+            lines_starting(&text, "same_total"),
+            [r#"same_total{n="7",result="ok"} 2"#]
+        );
     }
 }
 
@@ -213,6 +225,9 @@ fn spans_without_metric_fields_make_no_series() {
             names.iter().all(|n| n.starts_with("nested_")),
             "{stack:?}: only the metric span makes series:\n{text}"
         );
-        assert_eq!(lines_starting(&text, "nested_total"), [r#"nested_total{result="ok"} 1"#]);
+        assert_eq!(
+            lines_starting(&text, "nested_total"),
+            [r#"nested_total{result="ok"} 1"#]
+        );
     }
 }

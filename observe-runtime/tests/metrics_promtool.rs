@@ -62,10 +62,18 @@ fn promtool_accepts_the_exposition() {
                 metric_label_event_type = kind,
             );
         }
-        tracing::info_span!("save", metric_name = "db_event", metric_label_event_table = "x")
-            .in_scope(|| tracing::error!("failed"));
+        tracing::info_span!(
+            "save",
+            metric_name = "db_event",
+            metric_label_event_table = "x"
+        )
+        .in_scope(|| tracing::error!("failed"));
         for n in 0..10_u64 {
-            let _ = tracing::info_span!("f", metric_name = "function_calls", metric_label_function = n);
+            let _ = tracing::info_span!(
+                "f",
+                metric_name = "function_calls",
+                metric_label_function = n
+            );
         }
     });
     let text = metrics.render();

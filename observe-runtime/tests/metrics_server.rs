@@ -11,7 +11,9 @@ use observe_runtime::metrics::{Metrics, MetricsConfig};
 
 fn exchange(server: std::net::SocketAddr, request: &[u8]) -> (String, String) {
     let mut stream = TcpStream::connect(server).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     stream.write_all(request).unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).unwrap();
@@ -41,12 +43,27 @@ fn recorded() -> Metrics {
 fn get_metrics_answers_the_exposition() {
     let metrics = recorded();
     let server = metrics.serve("127.0.0.1:0").unwrap();
-    let (head, body) = exchange(server.local_addr(), b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    let (head, body) = exchange(
+        server.local_addr(),
+        b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    );
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
-    assert_eq!(header(&head, "content-type"), Some("text/plain; version=0.0.4; charset=utf-8"));
-    assert_eq!(header(&head, "content-length"), Some(body.len().to_string().as_str()));
-    assert!(body.contains("db_event_total{t=\"events\",result=\"ok\"} 1\n"), "{body}");
-    assert!(body.contains("# TYPE db_event_duration_seconds histogram\n"), "{body}");
+    assert_eq!(
+        header(&head, "content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    assert_eq!(
+        header(&head, "content-length"),
+        Some(body.len().to_string().as_str())
+    );
+    assert!(
+        body.contains("db_event_total{t=\"events\",result=\"ok\"} 1\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains("# TYPE db_event_duration_seconds histogram\n"),
+        "{body}"
+    );
 
     let (head, body) = exchange(server.local_addr(), b"HEAD /metrics HTTP/1.0\r\n\r\n");
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
@@ -65,7 +82,10 @@ fn other_paths_methods_and_garbage() {
     let (head, _) = exchange(addr, b"GET / HTTP/1.1\r\n\r\n");
     assert!(head.starts_with("HTTP/1.1 404 "), "{head}");
 
-    let (head, body) = exchange(addr, b"POST /metrics HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello");
+    let (head, body) = exchange(
+        addr,
+        b"POST /metrics HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+    );
     assert!(head.starts_with("HTTP/1.1 405 "), "{head}");
     assert_eq!(header(&head, "allow"), Some("GET, HEAD"));
     assert!(!body.contains("db_event"));
@@ -77,15 +97,24 @@ fn other_paths_methods_and_garbage() {
 
     // An endless head is cut off at a bound, not read forever.
     let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     stream.write_all(b"GET /metrics HTTP/1.1\r\nX: ").unwrap();
     let _ = stream.write_all(&vec![b'a'; 64 * 1024]);
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response);
-    assert!(response.starts_with(b"HTTP/1.1 431 "), "{:?}", String::from_utf8_lossy(&response));
+    assert!(
+        response.starts_with(b"HTTP/1.1 431 "),
+        "{:?}",
+        String::from_utf8_lossy(&response)
+    );
 
     // A client that connects and leaves does not stop the server.
-    TcpStream::connect(addr).unwrap().shutdown(Shutdown::Both).unwrap();
+    TcpStream::connect(addr)
+        .unwrap()
+        .shutdown(Shutdown::Both)
+        .unwrap();
     let (head, _) = exchange(addr, b"GET /metrics HTTP/1.1\r\n\r\n");
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
 }
@@ -108,7 +137,10 @@ fn binding_errors_and_drop() {
 
 #[test]
 fn serves_from_inside_a_current_thread_runtime() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let metrics = recorded();
         let server = metrics.serve("127.0.0.1:0").unwrap();

@@ -36,6 +36,7 @@ struct Entry {
     series: Arc<Series>,
 }
 
+#[derive(Default)]
 pub(crate) struct SeriesCache {
     shards: [RwLock<HashTable<Entry>>; SHARDS],
     hasher: DefaultHashBuilder,
@@ -44,15 +45,6 @@ pub(crate) struct SeriesCache {
 impl std::fmt::Debug for SeriesCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SeriesCache").finish_non_exhaustive()
-    }
-}
-
-impl Default for SeriesCache {
-    fn default() -> Self {
-        SeriesCache {
-            shards: Default::default(),
-            hasher: DefaultHashBuilder::default(),
-        }
     }
 }
 

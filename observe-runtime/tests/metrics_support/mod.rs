@@ -29,7 +29,11 @@ pub fn dispatch(metrics: &Metrics, stack: Stack) -> (Dispatch, Arc<AtomicUsize>)
     let warnings = Arc::new(AtomicUsize::new(0));
     let counter = WarnCounter(warnings.clone());
     let dispatch = match stack {
-        Stack::Alone => Dispatch::new(tracing_subscriber::registry().with(metrics.layer()).with(counter)),
+        Stack::Alone => Dispatch::new(
+            tracing_subscriber::registry()
+                .with(metrics.layer())
+                .with(counter),
+        ),
         Stack::WithContext => Dispatch::new(
             tracing_subscriber::registry()
                 .with(ContextLayer::new())
@@ -61,7 +65,10 @@ pub struct Sample {
 
 impl Sample {
     pub fn label(&self, key: &str) -> Option<&str> {
-        self.labels.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.labels
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -118,7 +125,11 @@ fn parse_line(line: &str) -> Option<Sample> {
         "-Inf" => f64::NEG_INFINITY,
         v => v.parse().ok()?,
     };
-    Some(Sample { name, labels, value })
+    Some(Sample {
+        name,
+        labels,
+        value,
+    })
 }
 
 /// The samples of metric `name` (exact sample name, e.g. `x_total` or `x_duration_seconds_bucket`).
