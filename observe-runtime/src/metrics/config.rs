@@ -3,11 +3,24 @@
 use std::fmt;
 
 /// The histogram buckets, in seconds, that DESIGN.md fixes as the default.
+///
+/// ```
+/// use observe_runtime::metrics::{DEFAULT_BUCKETS, MetricsConfig};
+///
+/// assert_eq!(MetricsConfig::default().buckets, DEFAULT_BUCKETS);
+/// assert_eq!(DEFAULT_BUCKETS.first(), Some(&0.005));
+/// ```
 pub const DEFAULT_BUCKETS: [f64; 14] = [
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
 ];
 
 /// The most label sets one metric may have before observations go to its overflow series.
+///
+/// ```
+/// use observe_runtime::metrics::{DEFAULT_CARDINALITY_LIMIT, MetricsConfig};
+///
+/// assert_eq!(MetricsConfig::default().cardinality_limit, DEFAULT_CARDINALITY_LIMIT);
+/// ```
 pub const DEFAULT_CARDINALITY_LIMIT: usize = 1000;
 
 /// Settings of a [`Metrics`](super::Metrics) exposition.
