@@ -79,3 +79,30 @@ fn closing_a_span_with_a_known_label_set_does_not_allocate() {
         );
     }
 }
+
+#[test]
+fn overflowing_label_sets_do_not_allocate_either() {
+    const SPANS: usize = 1024;
+    let metrics = metrics(MetricsConfig {
+        cardinality_limit: 1,
+        ..MetricsConfig::default()
+    });
+    let (dispatch, warnings) = dispatch(&metrics, metrics_support::Stack::Alone);
+    tracing::dispatcher::with_default(&dispatch, || {
+        let span =
+            |user: u64| tracing::info_span!("get", metric_name = "get", metric_label_user = user);
+        // Fills the family and overflows once (the warning allocates, once).
+        drop((span(0), span(1)));
+        assert_eq!(warnings.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+        // Past the limit nothing is cached, so distinct values must stay cheap too.
+        let spans: Vec<_> = (2..2 + SPANS as u64).map(span).collect();
+        let allocations = allocations_while(|| drop(spans));
+        assert!(
+            allocations <= SPANS / 64 * 2 + 2,
+            "{allocations} allocations for {SPANS} closes"
+        );
+    });
+    let expected = format!("get_total{{otel_metric_overflow=\"true\"}} {}", SPANS + 1);
+    assert!(metrics.render().contains(&expected));
+}

@@ -10,14 +10,16 @@ use tracing::{Dispatch, Event, Level, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 
-/// The two ways the layer must work: on its own, and reading ContextLayer's records.
+/// The ways the layer must work: on its own, reading the records of a ContextLayer inside
+/// it, and owning the records of metric spans when a ContextLayer sits outside it.
 #[derive(Clone, Copy, Debug)]
 pub enum Stack {
     Alone,
     WithContext,
+    ContextOutside,
 }
 
-pub const STACKS: [Stack; 2] = [Stack::Alone, Stack::WithContext];
+pub const STACKS: [Stack; 3] = [Stack::Alone, Stack::WithContext, Stack::ContextOutside];
 
 pub fn metrics(config: MetricsConfig) -> Metrics {
     Metrics::new(config).expect("a valid config")
@@ -38,6 +40,12 @@ pub fn dispatch(metrics: &Metrics, stack: Stack) -> (Dispatch, Arc<AtomicUsize>)
             tracing_subscriber::registry()
                 .with(ContextLayer::new())
                 .with(metrics.layer())
+                .with(counter),
+        ),
+        Stack::ContextOutside => Dispatch::new(
+            tracing_subscriber::registry()
+                .with(metrics.layer())
+                .with(ContextLayer::new())
                 .with(counter),
         ),
     };
