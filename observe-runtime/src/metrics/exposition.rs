@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, Once, PoisonError, RwLock};
+use std::sync::{Arc, Once, PoisonError, RwLock};
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
@@ -47,7 +47,7 @@ struct Shared {
     recording: Arc<Recording>,
     collectors: RwLock<Vec<Collector>>,
     /// Dropped with the last clone, which wakes and ends the upkeep thread.
-    _upkeep: Mutex<mpsc::Sender<()>>,
+    _upkeep: mpsc::Sender<()>,
 }
 
 impl fmt::Debug for Metrics {
@@ -94,7 +94,7 @@ impl Metrics {
                 handle,
                 recording,
                 collectors: RwLock::default(),
-                _upkeep: Mutex::new(stop),
+                _upkeep: stop,
             }),
         })
     }
