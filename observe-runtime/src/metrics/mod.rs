@@ -1,1 +1,48 @@
-//! (being written)
+//! Prometheus metrics from spans: a counter and a duration histogram per `#[observe]` call.
+//!
+//! [`Metrics`] owns a Prometheus recorder; [`Metrics::layer`] gives the [`MetricsLayer`]
+//! that feeds it from closed spans, [`Metrics::render`] the text exposition, and
+//! [`Metrics::serve`] a `/metrics` endpoint ([`MetricsServer`]).
+//!
+//! A span with a `metric_name` field counts into `<metric_name>_total` and observes its
+//! latency into `<metric_name>_duration_seconds`, labelled by its `metric_label_<k>` fields
+//! in declaration order, then `result` (`ok`, `error` or `cancelled`):
+//!
+//! ```text
+//! db_event_total{event_table="events",event_type="Song",result="ok"} 8
+//! db_event_duration_seconds_bucket{event_table="events",event_type="Song",result="ok",le="0.005"} 3
+//! ```
+//!
+//! Each metric keeps at most [`MetricsConfig::cardinality_limit`] label sets (a label set
+//! includes `result`). Past it, observations go to one series per metric labelled only
+//! `otel_metric_overflow="true"`, as OpenTelemetry's SDKs do: no `result` there, so a
+//! runaway label cannot fan out again through it. The first overflow of each metric logs
+//! one WARN event (target `observe_runtime::metrics::layer`).
+//!
+//! ```
+//! use observe_runtime::metrics::{Metrics, MetricsConfig};
+//! use tracing_subscriber::layer::SubscriberExt;
+//!
+//! let metrics = Metrics::new(MetricsConfig::default()).unwrap();
+//! let subscriber = tracing_subscriber::registry().with(metrics.layer());
+//! tracing::subscriber::with_default(subscriber, || {
+//!     let span = tracing::info_span!("save", metric_name = "db_event", metric_label_attempt = 2_u64);
+//!     span.in_scope(|| tracing::error!("write failed"));
+//! });
+//! assert!(metrics.render().contains(r#"db_event_total{attempt="2",result="error"} 1"#));
+//! ```
+
+mod cache;
+mod config;
+mod exposition;
+mod family;
+mod http;
+mod labels;
+mod layer;
+mod recording;
+mod server;
+
+pub use config::{ConfigError, DEFAULT_BUCKETS, DEFAULT_CARDINALITY_LIMIT, MetricsConfig};
+pub use exposition::{InstallError, Metrics};
+pub use layer::MetricsLayer;
+pub use server::MetricsServer;

@@ -1,0 +1,230 @@
+//! [`Metrics`]: one Prometheus recorder, the layers that feed it, and its text exposition.
+
+use std::fmt;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Once, PoisonError, RwLock};
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+
+use super::config::{ConfigError, MetricsConfig};
+use super::layer::MetricsLayer;
+use super::recording::Recording;
+
+/// The exporter keeps histogram observations in a buffer until a render or an upkeep
+/// drains it; this bounds the buffer when nobody scrapes. The exporter's own default.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
+type Collector = Arc<dyn Fn() + Send + Sync>;
+
+/// A Prometheus registry for observe's metrics, the app's own and the process's, rendered
+/// as the text exposition format 0.0.4.
+///
+/// Each `Metrics` owns its recorder, so tests and embedders can keep several apart; a cheap
+/// clone shares it. Nothing is global until [`install_global`](Self::install_global).
+///
+/// ```
+/// use observe_runtime::metrics::{Metrics, MetricsConfig};
+/// use tracing_subscriber::layer::SubscriberExt;
+///
+/// let metrics = Metrics::new(MetricsConfig::default()).unwrap();
+/// let subscriber = tracing_subscriber::registry().with(metrics.layer());
+/// tracing::subscriber::with_default(subscriber, || {
+///     let _span = tracing::info_span!("work", metric_name = "jobs").entered();
+/// });
+/// let text = metrics.render();
+/// assert!(text.contains(r#"jobs_total{result="ok"} 1"#));
+/// assert!(text.contains(r#"jobs_duration_seconds_bucket{result="ok",le="+Inf"} 1"#));
+/// ```
+#[derive(Clone)]
+pub struct Metrics {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    recorder: Arc<PrometheusRecorder>,
+    handle: PrometheusHandle,
+    recording: Arc<Recording>,
+    collectors: RwLock<Vec<Collector>>,
+    /// Dropped with the last clone, which wakes and ends the upkeep thread.
+    _upkeep: mpsc::Sender<()>,
+}
+
+impl fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Metrics")
+            .field("recording", &self.shared.recording)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    /// A registry with `config`'s buckets and cardinality limit, and a background thread
+    /// that drains buffered histogram observations every 5 s until the last clone is dropped.
+    ///
+    /// ```
+    /// use observe_runtime::metrics::{Metrics, MetricsConfig};
+    ///
+    /// let metrics = Metrics::new(MetricsConfig { cardinality_limit: 100, ..Default::default() });
+    /// assert!(metrics.is_ok());
+    /// ```
+    pub fn new(config: MetricsConfig) -> Result<Metrics, ConfigError> {
+        config.validate()?;
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(&config.buckets)
+            .map_err(|_| ConfigError::NoBuckets)?
+            .build_recorder();
+        let handle = recorder.handle();
+        let recorder = Arc::new(recorder);
+        let recording = Arc::new(Recording::new(recorder.clone(), config.cardinality_limit));
+        let (stop, stopped) = mpsc::channel();
+        let upkeep = handle.clone();
+        // Without a thread the buffer grows until someone renders; failing to spawn one is
+        // no reason to refuse metrics, so it is not an error.
+        let _ = std::thread::Builder::new()
+            .name("observe-metrics-upkeep".into())
+            .spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(UPKEEP_INTERVAL) {
+                    upkeep.run_upkeep();
+                }
+            });
+        Ok(Metrics {
+            shared: Arc::new(Shared {
+                recorder,
+                handle,
+                recording,
+                collectors: RwLock::default(),
+                _upkeep: stop,
+            }),
+        })
+    }
+
+    /// A layer that records `#[observe]` spans into this registry.
+    ///
+    /// ```
+    /// use observe_runtime::context::ContextLayer;
+    /// use observe_runtime::metrics::{Metrics, MetricsConfig};
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// let metrics = Metrics::new(MetricsConfig::default()).unwrap();
+    /// // Stacked: ContextLayer, innermost, keeps the span records this layer reads.
+    /// let subscriber = tracing_subscriber::registry()
+    ///     .with(ContextLayer::new())
+    ///     .with(metrics.layer());
+    /// # drop(subscriber);
+    /// ```
+    pub fn layer(&self) -> MetricsLayer {
+        MetricsLayer::new(self.shared.recording.clone())
+    }
+
+    /// Runs `collect` before every [`render`](Self::render), with this registry as the
+    /// thread's `metrics` recorder: `metrics::counter!`, `gauge!` and `histogram!` calls in
+    /// it land here whether or not [`install_global`](Self::install_global) was called.
+    ///
+    /// ```
+    /// use observe_runtime::metrics::{Metrics, MetricsConfig};
+    ///
+    /// let metrics = Metrics::new(MetricsConfig::default()).unwrap();
+    /// metrics.add_collector(|| metrics::gauge!("queue_depth").set(3.0));
+    /// assert!(metrics.render().contains("queue_depth 3"));
+    /// ```
+    pub fn add_collector(&self, collect: impl Fn() + Send + Sync + 'static) {
+        self.shared
+            .collectors
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Arc::new(collect));
+    }
+
+    /// Adds the process metrics of `metrics-process` (`process_cpu_seconds_total`,
+    /// `process_resident_memory_bytes`, `process_open_fds`, ...), described once and
+    /// collected at each render. They report through the `metrics` macros, which
+    /// [`add_collector`](Self::add_collector) points at this registry, so they need no
+    /// global install.
+    ///
+    /// ```
+    /// use observe_runtime::metrics::{Metrics, MetricsConfig};
+    ///
+    /// let metrics = Metrics::new(MetricsConfig::default()).unwrap();
+    /// metrics.add_process_collector();
+    /// # #[cfg(target_os = "linux")]
+    /// assert!(metrics.render().contains("process_resident_memory_bytes"));
+    /// ```
+    pub fn add_process_collector(&self) {
+        let collector = metrics_process::Collector::default();
+        let described = Once::new();
+        self.add_collector(move || {
+            described.call_once(|| collector.describe());
+            collector.collect();
+        });
+    }
+
+    /// Runs the collectors, then renders everything recorded so far in the Prometheus text
+    /// format 0.0.4; histograms have buckets, never quantiles.
+    ///
+    /// ```
+    /// use observe_runtime::metrics::{Metrics, MetricsConfig};
+    ///
+    /// let metrics = Metrics::new(MetricsConfig::default()).unwrap();
+    /// assert_eq!(metrics.render(), "");
+    /// ```
+    pub fn render(&self) -> String {
+        // Cloned out so that a collector may add collectors without deadlocking.
+        let collectors = self
+            .shared
+            .collectors
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if !collectors.is_empty() {
+            ::metrics::with_local_recorder(&*self.shared.recorder, || {
+                for collect in &collectors {
+                    collect();
+                }
+            });
+        }
+        self.shared.handle.render()
+    }
+
+    /// Makes this registry the process-wide `metrics` recorder, so that the app's own
+    /// `metrics::counter!` (and friends) calls appear in the same exposition.
+    ///
+    /// Fails, leaving everything as it was, when a global recorder is already installed
+    /// (there can be one per process, and it cannot be replaced).
+    ///
+    /// ```
+    /// use observe_runtime::metrics::{Metrics, MetricsConfig};
+    ///
+    /// let metrics = Metrics::new(MetricsConfig::default()).unwrap();
+    /// metrics.install_global().unwrap();
+    /// metrics::counter!("orders_total").increment(2);
+    /// assert!(metrics.render().contains("orders_total 2"));
+    ///
+    /// let other = Metrics::new(MetricsConfig::default()).unwrap();
+    /// assert!(other.install_global().is_err());
+    /// ```
+    pub fn install_global(&self) -> Result<(), InstallError> {
+        ::metrics::set_global_recorder(self.shared.recorder.clone()).map_err(|_| InstallError(()))
+    }
+}
+
+/// A global `metrics` recorder was already installed.
+///
+/// ```
+/// use observe_runtime::metrics::{Metrics, MetricsConfig};
+///
+/// let first = Metrics::new(MetricsConfig::default()).unwrap();
+/// let _ = first.install_global();
+/// let err = Metrics::new(MetricsConfig::default()).unwrap().install_global().unwrap_err();
+/// assert!(err.to_string().contains("already installed"));
+/// ```
+#[derive(Debug)]
+pub struct InstallError(());
+
+impl fmt::Display for InstallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a global metrics recorder is already installed for this process")
+    }
+}
+
+impl std::error::Error for InstallError {}

@@ -1,0 +1,151 @@
+//! Shared by the `metrics_*` integration tests: subscribers and an exposition parser.
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use observe_runtime::context::ContextLayer;
+use observe_runtime::metrics::{Metrics, MetricsConfig};
+use tracing::{Dispatch, Event, Level, Subscriber};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+
+/// The ways the layer must work: on its own, reading the records of a ContextLayer inside
+/// it, and owning the records of metric spans when a ContextLayer sits outside it.
+#[derive(Clone, Copy, Debug)]
+pub enum Stack {
+    Alone,
+    WithContext,
+    ContextOutside,
+}
+
+pub const STACKS: [Stack; 3] = [Stack::Alone, Stack::WithContext, Stack::ContextOutside];
+
+pub fn metrics(config: MetricsConfig) -> Metrics {
+    Metrics::new(config).expect("a valid config")
+}
+
+/// A dispatcher with the metrics layer, stacked as asked, plus a counter of WARN events
+/// from the metrics module.
+pub fn dispatch(metrics: &Metrics, stack: Stack) -> (Dispatch, Arc<AtomicUsize>) {
+    let warnings = Arc::new(AtomicUsize::new(0));
+    let counter = WarnCounter(warnings.clone());
+    let dispatch = match stack {
+        Stack::Alone => Dispatch::new(
+            tracing_subscriber::registry()
+                .with(metrics.layer())
+                .with(counter),
+        ),
+        Stack::WithContext => Dispatch::new(
+            tracing_subscriber::registry()
+                .with(ContextLayer::new())
+                .with(metrics.layer())
+                .with(counter),
+        ),
+        Stack::ContextOutside => Dispatch::new(
+            tracing_subscriber::registry()
+                .with(metrics.layer())
+                .with(ContextLayer::new())
+                .with(counter),
+        ),
+    };
+    (dispatch, warnings)
+}
+
+struct WarnCounter(Arc<AtomicUsize>);
+
+impl<S: Subscriber> Layer<S> for WarnCounter {
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        let meta = event.metadata();
+        if *meta.level() == Level::WARN && meta.target().starts_with("observe_runtime::metrics") {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// One sample line of the text exposition.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    pub name: String,
+    pub labels: Vec<(String, String)>,
+    pub value: f64,
+}
+
+impl Sample {
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Parses every sample line (comments and blank lines skipped); panics on anything that
+/// is not valid text exposition, so a malformed render fails the test.
+pub fn samples(text: &str) -> Vec<Sample> {
+    text.lines()
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| parse_line(line).unwrap_or_else(|| panic!("not a sample line: {line:?}")))
+        .collect()
+}
+
+fn parse_line(line: &str) -> Option<Sample> {
+    let name_end = line.find(['{', ' '])?;
+    let name = line[..name_end].to_string();
+    let mut rest = &line[name_end..];
+    let mut labels = Vec::new();
+    if let Some(body) = rest.strip_prefix('{') {
+        let mut chars = body.char_indices().peekable();
+        loop {
+            let (start, c) = chars.next()?;
+            if c == '}' {
+                rest = &body[start + 1..];
+                break;
+            }
+            let c = if c == ',' { chars.next()?.1 } else { c };
+            let mut key = String::from(c);
+            for (_, c) in chars.by_ref() {
+                if c == '=' {
+                    break;
+                }
+                key.push(c);
+            }
+            if chars.next()?.1 != '"' {
+                return None;
+            }
+            let mut value = String::new();
+            loop {
+                match chars.next()?.1 {
+                    '"' => break,
+                    '\\' => match chars.next()?.1 {
+                        'n' => value.push('\n'),
+                        c => value.push(c),
+                    },
+                    c => value.push(c),
+                }
+            }
+            labels.push((key, value));
+        }
+    }
+    let value = rest.strip_prefix(' ')?;
+    let value = match value {
+        "+Inf" => f64::INFINITY,
+        "-Inf" => f64::NEG_INFINITY,
+        v => v.parse().ok()?,
+    };
+    Some(Sample {
+        name,
+        labels,
+        value,
+    })
+}
+
+/// The samples of metric `name` (exact sample name, e.g. `x_total` or `x_duration_seconds_bucket`).
+pub fn named<'a>(samples: &'a [Sample], name: &str) -> Vec<&'a Sample> {
+    samples.iter().filter(|s| s.name == name).collect()
+}
+
+/// The exposition lines that start with `prefix`.
+pub fn lines_starting<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
+    text.lines().filter(|l| l.starts_with(prefix)).collect()
+}
