@@ -33,6 +33,7 @@ impl Catalogue {
         metric = "db_event",
         labels(event_table = "songs", event_type = "insert"),
         otel_kind = "client",
+        skip(self, song),
         err
     )]
     fn insert(&self, id: u64, song: Song) -> Result<(), String> {
@@ -47,7 +48,8 @@ impl Catalogue {
     #[observe(
         metric = "db_event",
         labels(event_table = "songs", event_type = "select"),
-        otel_kind = "client"
+        otel_kind = "client",
+        skip(self)
     )]
     fn get(&self, id: u64) -> Option<String> {
         let songs = self.songs.lock().unwrap();
@@ -57,7 +59,7 @@ impl Catalogue {
     }
 }
 
-#[observe(otel_kind = "server", fields(request_id = request_id))]
+#[observe(otel_kind = "server", skip(catalogue))]
 fn handle(catalogue: &Catalogue, request_id: u64, title: &str) -> Result<String, String> {
     catalogue.insert(
         request_id,

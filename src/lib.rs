@@ -1,6 +1,6 @@
 //! Logs, metrics and traces for a Rust service from one attribute.
 //!
-//! See the README for a quick start and `../shared/DESIGN.md` for the contract.
+//! See the README for a quick start.
 //!
 //! - [`observe`] instruments a function: a `tracing` span with its context fields, a
 //!   Prometheus counter and latency histogram (`<metric>_total`,
@@ -123,3 +123,8 @@ pub use observe_runtime as runtime;
 
 #[doc(hidden)]
 pub mod __private;
+
+/// The README's examples, compiled and run as doctests so the quick start cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -15,7 +15,13 @@ fn run_child(flavour: &str) {
     let receiver = Receiver::start_grpc();
     let started = Instant::now();
     let output = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_process", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "child_process",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, flavour)
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint())
         .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
@@ -29,18 +35,32 @@ fn run_child(flavour: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{flavour}: child failed\n{stderr}");
     // Bounded: a dead-locked shutdown would hang until the harness kills it.
-    assert!(elapsed < Duration::from_secs(60), "{flavour}: took {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(60),
+        "{flavour}: took {elapsed:?}"
+    );
 
     let stdout = String::from_utf8(output.stdout).unwrap();
-    let closes = stdout.lines().filter(|l| l.contains("span_event=close_span")).count();
+    let closes = stdout
+        .lines()
+        .filter(|l| l.contains("span_event=close_span"))
+        .count();
     assert_eq!(closes, SPANS, "{flavour}: every close line reached stdout");
     let events = stdout.lines().filter(|l| l.contains("msg=tick")).count();
     assert_eq!(events, SPANS, "{flavour}: every event line reached stdout");
 
     // Everything was handed to the exporter before the guard returned.
     let spans = receiver.spans();
-    assert_eq!(spans.len(), SPANS, "{flavour}: every span exported by the time the child exited");
-    assert!(spans.iter().all(|s| s.resource.get("service.name") == Some(&format!("shutdown-{flavour}"))));
+    assert_eq!(
+        spans.len(),
+        SPANS,
+        "{flavour}: every span exported by the time the child exited"
+    );
+    assert!(
+        spans
+            .iter()
+            .all(|s| s.resource.get("service.name") == Some(&format!("shutdown-{flavour}")))
+    );
 }
 
 #[test]

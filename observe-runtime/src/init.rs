@@ -52,16 +52,22 @@ impl Config {
     /// ```
     pub fn init(mut self) -> Result<Guard, InitError> {
         static INITIALISED: AtomicBool = AtomicBool::new(false);
-        if INITIALISED.swap(true, Ordering::SeqCst) || tracing::dispatcher::has_been_set() {
+        // `tracing::dispatcher::has_been_set` is no help: scoped dispatchers set it too.
+        if INITIALISED.swap(true, Ordering::SeqCst) {
             return Err(InitError::AlreadyInitialised);
         }
         let writer = self.log_writer.take().and_then(|slot| slot.take());
-        let settings = self.resolve(&default_service_name()).map_err(InitError::Config)?;
+        let settings = self
+            .resolve(&default_service_name())
+            .map_err(InitError::Config)?;
         start(settings, writer)
     }
 }
 
-fn start(settings: Settings, writer: Option<Box<dyn std::io::Write + Send>>) -> Result<Guard, InitError> {
+fn start(
+    settings: Settings,
+    writer: Option<Box<dyn std::io::Write + Send>>,
+) -> Result<Guard, InitError> {
     let filter = env_filter(&settings.log_filter)?;
 
     let metrics = Metrics::new(MetricsConfig {
@@ -69,9 +75,6 @@ fn start(settings: Settings, writer: Option<Box<dyn std::io::Write + Send>>) -> 
         cardinality_limit: settings.cardinality_limit,
     })
     .map_err(|e| InitError::Metrics(e.to_string()))?;
-    metrics
-        .install_global()
-        .map_err(|_| InitError::Metrics("a global metrics recorder is already installed".into()))?;
     metrics.add_process_collector();
 
     let metrics_server = match settings.metrics_addr {
@@ -95,7 +98,11 @@ fn start(settings: Settings, writer: Option<Box<dyn std::io::Write + Send>>) -> 
     let (log_layer, writer_guard) = match settings.log_format {
         LogFormat::Off => (None, None),
         format => {
-            let backpressure = if settings.log_lossy { Backpressure::Drop } else { Backpressure::Block };
+            let backpressure = if settings.log_lossy {
+                Backpressure::Drop
+            } else {
+                Backpressure::Block
+            };
             let builder = NonBlockingWriter::builder().backpressure(backpressure);
             let (writer, guard) = match writer {
                 Some(custom) => builder.spawn(custom),
@@ -104,7 +111,8 @@ fn start(settings: Settings, writer: Option<Box<dyn std::io::Write + Send>>) -> 
             .map_err(InitError::Writer)?;
             let dropped = writer.clone();
             metrics.add_collector(move || {
-                metrics::counter!("observe_log_lines_dropped_total").absolute(dropped.dropped_lines());
+                metrics::counter!("observe_log_lines_dropped_total")
+                    .absolute(dropped.dropped_lines());
             });
             (Some(LogLayer::new(writer).with_format(format)), Some(guard))
         }
@@ -120,7 +128,13 @@ fn start(settings: Settings, writer: Option<Box<dyn std::io::Write + Send>>) -> 
         .with(context)
         .with(log_layer)
         .with(metrics.layer());
-    tracing::subscriber::set_global_default(subscriber).map_err(|_| InitError::AlreadyInitialised)?;
+    tracing::subscriber::set_global_default(subscriber)
+        .map_err(|_| InitError::AlreadyInitialised)?;
+    // After the subscriber, so that a process with a subscriber of its own fails before
+    // taking the recorder slot; the app's own `metrics::counter!` calls land here.
+    metrics
+        .install_global()
+        .map_err(|_| InitError::Metrics("a global metrics recorder is already installed".into()))?;
 
     Ok(Guard {
         metrics,
@@ -136,10 +150,10 @@ fn env_filter(directives: &str) -> Result<EnvFilter, InitError> {
     let mut filter = EnvFilter::try_new(directives)
         .map_err(|e| InitError::Config(ConfigError::env("RUST_LOG", directives, e.to_string())))?;
     for target in exporter_noise_filter() {
-        if !directives.contains(target) {
-            if let Ok(directive) = format!("{target}=off").parse() {
-                filter = filter.add_directive(directive);
-            }
+        if !directives.contains(target)
+            && let Ok(directive) = format!("{target}=off").parse()
+        {
+            filter = filter.add_directive(directive);
         }
     }
     Ok(filter)
@@ -149,7 +163,10 @@ fn env_filter(directives: &str) -> Result<EnvFilter, InitError> {
 fn default_service_name() -> String {
     std::env::current_exe()
         .ok()
-        .and_then(|path| path.file_stem().map(|stem| stem.to_string_lossy().into_owned()))
+        .and_then(|path| {
+            path.file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+        })
         .unwrap_or_else(|| "unknown_service".to_owned())
 }
 
@@ -204,10 +221,10 @@ impl fmt::Debug for Guard {
 impl Drop for Guard {
     fn drop(&mut self) {
         // Spans first: exporting may still log; the log writer drains last.
-        if let Some(mut otel) = self.otel.take() {
-            if let Err(error) = otel.shutdown(SHUTDOWN_TIMEOUT) {
-                tracing::warn!(%error, "pending spans were not all exported");
-            }
+        if let Some(mut otel) = self.otel.take()
+            && let Err(error) = otel.shutdown(SHUTDOWN_TIMEOUT)
+        {
+            tracing::warn!(%error, "pending spans were not all exported");
         }
         if let Some(writer) = self.writer.take() {
             writer.shutdown();
@@ -236,9 +253,9 @@ impl fmt::Display for InitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             InitError::Config(e) => e.fmt(f),
-            InitError::AlreadyInitialised => {
-                f.write_str("observe is already initialised (or another global tracing subscriber is set)")
-            }
+            InitError::AlreadyInitialised => f.write_str(
+                "observe is already initialised (or another global tracing subscriber is set)",
+            ),
             InitError::Metrics(e) => write!(f, "metrics: {e}"),
             InitError::Otel(e) => write!(f, "OpenTelemetry: {e}"),
             InitError::Writer(e) => write!(f, "log writer: {e}"),

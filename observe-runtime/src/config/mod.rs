@@ -51,8 +51,8 @@ mod secret;
 
 use std::fmt;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use error::{ConfigError, Origin};
@@ -158,7 +158,10 @@ impl fmt::Debug for Config {
             .field("otlp_timeout", &self.otlp_timeout)
             .field("sampler", &self.sampler)
             .field("trace_export", &self.trace_export)
-            .field("log_writer", &self.log_writer.as_ref().map_or("stdout", |_| "custom"))
+            .field(
+                "log_writer",
+                &self.log_writer.as_ref().map_or("stdout", |_| "custom"),
+            )
             .finish()
     }
 }
