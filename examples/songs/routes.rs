@@ -1,0 +1,92 @@
+//! The HTTP routes, wrapped in observe's server-span middleware.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use observe::observe_async;
+use observe::runtime::http::ObserveLayer;
+use observe::runtime::metrics::Metrics;
+use serde::Serialize;
+
+use crate::repository::{Event, EventKind, Repository, Song, StorageError};
+use crate::vendor::{self, VENDORS, VendorClient};
+
+pub struct AppState {
+    repository: Repository,
+    vendors: VendorClient,
+}
+
+impl AppState {
+    pub fn new(server: SocketAddr) -> Self {
+        AppState { repository: Repository::new("songs"), vendors: VendorClient::new(server) }
+    }
+}
+
+pub fn router(state: Arc<AppState>, metrics: Metrics) -> Router {
+    Router::new()
+        .route("/songs", post(create_song))
+        .route("/songs/{id}", get(find_song))
+        .route("/vendors/{vendor}/offers", get(vendor::offers))
+        .with_state(state)
+        .route(
+            "/metrics",
+            get(move || async move {
+                ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics.render())
+            }),
+        )
+        .layer(ObserveLayer::new())
+}
+
+#[derive(Serialize)]
+struct Created {
+    id: u64,
+}
+
+async fn create_song(
+    State(state): State<Arc<AppState>>,
+    Json(song): Json<Song>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let id = state.repository.save_event(&Event { kind: EventKind::SongCreated, song: &song }).await?;
+    for vendor in VENDORS {
+        let state = state.clone();
+        let title = song.title.clone();
+        // Its own root span, linked to this request's span: the look-up outlives the request.
+        tokio::spawn(observe_async!(
+            "songs.vendor_lookup",
+            async move {
+                let _ = state.vendors.lookup(vendor, &title).await;
+            },
+            fields(vendor = vendor)
+        ));
+    }
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+async fn find_song(State(state): State<Arc<AppState>>, Path(id): Path<u64>) -> Result<Json<Song>, ApiError> {
+    state.repository.find(id).await.map(Json).ok_or(ApiError::NotFound)
+}
+
+enum ApiError {
+    NotFound,
+    Storage(StorageError),
+}
+
+impl From<StorageError> for ApiError {
+    fn from(error: StorageError) -> Self {
+        ApiError::Storage(error)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "no such song").into_response(),
+            ApiError::Storage(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
+        }
+    }
+}
