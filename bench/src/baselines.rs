@@ -39,6 +39,39 @@ pub fn observe_init(logs: bool) -> Result<observe_runtime::Guard, String> {
         .map_err(|e| e.to_string())
 }
 
+/// A line sink that drops every line on the spot: with it, `full` minus this is the
+/// writer's share.
+struct NullSink;
+
+impl LineSink for NullSink {
+    fn write_line(&self, line: &[u8]) {
+        black_box(line);
+    }
+}
+
+/// For the cost split: `init`'s layers without OTel, some left out. `logs` = None: context
+/// only (span bookkeeping); Some(false): logs encoded into [`NullSink`]; metrics optional.
+pub fn observe_parts(logs: Option<bool>, metrics_on: bool) -> Metrics {
+    let metrics = Metrics::new(MetricsConfig::default()).expect("metrics");
+    let log = logs.map(|writer| {
+        if writer {
+            let (w, guard) = NonBlockingWriter::new(io::sink()).expect("writer thread");
+            std::mem::forget(guard);
+            LogLayer::new(w)
+        } else {
+            LogLayer::new(NullSink)
+        }
+    });
+    let subscriber = tracing_subscriber::registry()
+        .with(EnvFilter::new("info"))
+        .with(ContextLayer::new())
+        .with(log)
+        .with(metrics_on.then(|| metrics.layer()));
+    tracing::subscriber::set_global_default(subscriber).expect("global subscriber");
+    metrics.install_global().expect("global recorder");
+    metrics
+}
+
 /// An exporter that discards every batch.
 #[derive(Debug)]
 struct DiscardExporter;

@@ -26,7 +26,9 @@ pub fn crate_of(dir: &str, kind: &str, count: &str) -> Result<(), String> {
         "[package]\nname = \"gen-{kind}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
          [dependencies]\n{dependency}\n\n[workspace]\n"
     );
-    let mut lib = String::from("#![allow(dead_code, clippy::all)]\n\n#[derive(Debug)]\npub struct Error;\n\n");
+    let mut lib = String::from(
+        "#![allow(dead_code, clippy::all)]\n\n#[derive(Debug)]\npub struct Error;\n\n",
+    );
     for i in 0..count {
         // Alternate sync and fallible shapes, as a service's functions are.
         if i % 2 == 0 {

@@ -30,16 +30,45 @@ const WARMUP: Duration = Duration::from_millis(300);
 pub const CONFIGS: &[(&str, &str)] = &[
     ("plain", "the bare function"),
     ("off", "#[observe] with its level filtered out"),
-    ("metrics", "#[observe(metric, labels(2))], logs and OTel off"),
+    (
+        "metrics",
+        "#[observe(metric, labels(2))], logs and OTel off",
+    ),
     ("full", "context + logfmt lines + metrics (observe::init)"),
-    ("full+otel", "full + OTel layer, batch processor, discarding exporter"),
+    (
+        "full+otel",
+        "full + OTel layer, batch processor, discarding exporter",
+    ),
     ("event", "info! with 2 fields in an observed span, logfmt"),
-    ("full x2", "full on two threads at once, per call per thread"),
+    (
+        "full x2",
+        "full on two threads at once, per call per thread",
+    ),
     ("naive", "#[instrument] + fmt CLOSE + metrics! layer"),
     ("naive+otel", "naive + tracing-opentelemetry, same exporter"),
-    ("autometrics", "#[autometrics], metrics 0.24 + Prometheus recorder"),
-    ("fastrace", "fastrace root span per call, discarding reporter"),
+    (
+        "autometrics",
+        "#[autometrics], metrics 0.24 + Prometheus recorder",
+    ),
+    (
+        "fastrace",
+        "fastrace root span per call, discarding reporter",
+    ),
     ("event-fmt", "the same event through stock fmt"),
+];
+
+/// Diagnostic configurations for the cost split of `full` (not targets).
+pub const SPLIT_CONFIGS: &[(&str, &str)] = &[
+    (
+        "split:span",
+        "registry + EnvFilter + ContextLayer: span bookkeeping",
+    ),
+    ("split:+metrics", "… + MetricsLayer"),
+    ("split:+encode", "… + LogLayer into a sink that drops lines"),
+    (
+        "split:+write",
+        "… + LogLayer into NonBlockingWriter(io::sink()) = full",
+    ),
 ];
 
 /// The workload: cheap, opaque to the optimiser, never inlined into the loop.
@@ -55,7 +84,11 @@ fn off(x: u64) -> u64 {
 }
 
 /// `metrics`, `full`, `full+otel` and `full x2` call this one.
-#[observe(skip_all, metric = "bench_call", labels(table = "events", kind = "song"))]
+#[observe(
+    skip_all,
+    metric = "bench_call",
+    labels(table = "events", kind = "song")
+)]
 #[inline(never)]
 fn observed(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
@@ -176,6 +209,22 @@ fn run(config: &str) -> Result<Vec<f64>, String> {
             _keep = Box::new(baselines::observe_init(true)?);
             measure(event_scope)
         }
+        "split:span" => {
+            _keep = Box::new(baselines::observe_parts(None, false));
+            measure(run_observed)
+        }
+        "split:+metrics" => {
+            _keep = Box::new(baselines::observe_parts(None, true));
+            measure(run_observed)
+        }
+        "split:+encode" => {
+            _keep = Box::new(baselines::observe_parts(Some(false), true));
+            measure(run_observed)
+        }
+        "split:+write" => {
+            _keep = Box::new(baselines::observe_parts(Some(true), true));
+            measure(run_observed)
+        }
         "naive" => {
             _keep = Box::new(baselines::naive(false));
             measure(baselines::run_naive)
@@ -214,16 +263,18 @@ fn main() {
             println!("result\t{config}\t{median:.2}\t{min:.2}\t{max:.2}");
         }),
         ["list"] => {
-            for (id, _) in CONFIGS {
+            for (id, _) in CONFIGS.iter().chain(SPLIT_CONFIGS) {
                 println!("{id}");
             }
             Ok(())
         }
         ["report", file] => report::print(file),
         ["gen", dir, kind, count] => generate::crate_of(dir, kind, count),
-        _ => Err("usage: observe-bench run <config> | list | report <file> | \
+        _ => Err(
+            "usage: observe-bench run <config> | list | report <file> | \
                   gen <dir> <observe|instrument> <n>"
-            .into()),
+                .into(),
+        ),
     };
     if let Err(e) = result {
         eprintln!("observe-bench: {e}");

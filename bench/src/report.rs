@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::CONFIGS;
+use crate::{CONFIGS, SPLIT_CONFIGS};
 
 /// `(what, numerator, denominator, target)`: met when `numerator / denominator <= target`.
 const RATIO_TARGETS: &[(&str, &str, &str, f64)] = &[
@@ -60,6 +60,18 @@ pub fn print(file: &str) -> Result<(), String> {
             .and_then(|b| median.get(b).map(|bm| format!("{:.3} × {b}", m / bm)))
             .unwrap_or_default();
         println!("| {id} | {what} | {m:.1} | {min:.1}–{max:.1} | {over_plain} | {ratio} |");
+    }
+    if SPLIT_CONFIGS.iter().any(|(id, _)| median.contains_key(id)) {
+        println!();
+        println!("| `full`, layer by layer | median ns/call | added by the layer |");
+        println!("| --- | ---: | ---: |");
+        let mut previous = plain;
+        for (id, what) in SPLIT_CONFIGS {
+            let Some(&m) = median.get(id) else { continue };
+            let added = previous.map_or(String::new(), |p| format!("{:.1}", m - p));
+            println!("| {id}: {what} | {m:.1} | {added} |");
+            previous = Some(m);
+        }
     }
     println!();
     println!("| target | measured | limit | |");

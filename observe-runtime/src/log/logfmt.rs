@@ -244,6 +244,13 @@ impl LineEncoder for LogfmtEncoder {
         write_str_value(out, value);
     }
 
+    #[inline]
+    fn plain_str(&self, out: &mut Vec<u8>, key: &str, value: &str) {
+        debug_assert!(!value.is_empty() && classify(value) == (false, false));
+        Self::key(out, key);
+        out.extend_from_slice(value.as_bytes());
+    }
+
     fn display(&self, out: &mut Vec<u8>, key: &str, value: &dyn fmt::Display) {
         Self::key(out, key);
         write_fmt_value(out, format_args!("{value}"));

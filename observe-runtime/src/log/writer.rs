@@ -297,7 +297,8 @@ fn run(shared: &Shared, mut writer: Box<dyn Write + Send>) {
     let _close = CloseOnExit(shared);
     let mut batch: Vec<u8> = Vec::new();
     let mut st = lock(&shared.state);
-    let idle = |st: &State| st.pending.is_empty() && st.flush_requested == st.flushed && !st.shutdown;
+    let idle =
+        |st: &State| st.pending.is_empty() && st.flush_requested == st.flushed && !st.shutdown;
     loop {
         if idle(&st) {
             // Linger first: under load more lines come within `LINGER`, and taking them
