@@ -226,8 +226,20 @@ pub trait LineEncoder: Send + Sync {
 /// Whether `b` may appear in a key as is: `[A-Za-z0-9_.:-]`.
 #[inline]
 const fn is_key_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-')
+    KEY_BYTE[b as usize]
 }
+
+/// [`is_key_byte`] as a table: keys are checked on every field of every line.
+static KEY_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b':' | b'-');
+        b += 1;
+    }
+    t
+};
 
 /// Appends `key` sanitised to `[A-Za-z0-9_.:-]`: every other character (a whole `char`, not
 /// each of its UTF-8 bytes) becomes `_`, and an empty key becomes `_`. The result never needs

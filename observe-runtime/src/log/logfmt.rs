@@ -226,6 +226,8 @@ fn write_fmt_value(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
 impl LogfmtEncoder {
     #[inline]
     fn key(out: &mut Vec<u8>, key: &str) {
+        // One capacity check for the separator, the key and `=` (plus a short value).
+        out.reserve(key.len() + 32);
         if !record_is_empty(out, b'\n') {
             out.push(b' ');
         }
