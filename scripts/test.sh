@@ -8,3 +8,5 @@ bash scripts/install-deps.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
+# The benchmark harness (scripts/bench.sh) in the profile it runs in, so it cannot rot.
+cargo build --release -p observe-bench
