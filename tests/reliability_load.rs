@@ -210,7 +210,7 @@ fn child_load() {
     if !is_child("child_load") {
         return;
     }
-    silence_panics();
+    silence_panics(&["panicked"]);
     let calls = scaled(CALLS_PER_THREAD);
     let receiver = Receiver::start_http();
     let checker = Checker::default();
