@@ -234,8 +234,9 @@ impl OtelPipeline {
             .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
         {
             return Err(OtelError::Unsupported(
-                "https OTLP endpoints need TLS, which this build of observe does not include; \
-                 use http:// (e.g. a local collector)"
+                "an https:// endpoint in OTEL_EXPORTER_OTLP_ENDPOINT or \
+                 OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (or Config::otlp_endpoint) needs TLS, which \
+                 this build of observe does not include; use http:// (e.g. a local collector)"
                     .into(),
             ));
         }
