@@ -298,7 +298,14 @@ proptest! {
 
 /// Each documented variable with a value it must refuse (plus, where needed, the variable
 /// that makes it matter).
-const BAD_VALUES: &[(&str, &str, &[(&str, &str)])] = &[
+/// `(variable, bad value, other variables it needs)`.
+type BadValue = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+const BAD_VALUES: &[BadValue] = &[
     ("RUST_LOG", "app=loudest", &[]),
     ("OBSERVE_LOG_FORMAT", "xml", &[]),
     ("OBSERVE_LOG_LOSSY", "maybe", &[]),
@@ -446,7 +453,8 @@ fn child_bad_variable() {
 fn init_with_a_bad_variable_fails_naming_it() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let taken_addr = taken.local_addr().unwrap().to_string();
-    let mut cases: Vec<(String, String, Vec<(String, String)>)> = BAD_VALUES
+    type Case = (String, String, Vec<(String, String)>);
+    let mut cases: Vec<Case> = BAD_VALUES
         .iter()
         .map(|(var, bad, extra)| {
             (
