@@ -220,9 +220,31 @@ impl Receiver {
     /// assert!(receiver.addr().ip().is_loopback());
     /// ```
     pub fn start(transport: Transport) -> Receiver {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener.set_nonblocking(true).expect("set_nonblocking");
-        let addr = listener.local_addr().expect("local_addr");
+        Self::start_on(transport, SocketAddr::from(([127, 0, 0, 1], 0))).expect("bind 127.0.0.1:0")
+    }
+
+    /// Starts a receiver for `transport` on a chosen address, e.g. one an application was
+    /// already told to export to before any collector listened there.
+    ///
+    /// # Errors
+    /// When `addr` cannot be bound (taken, or not local).
+    ///
+    /// # Panics
+    /// If the runtime thread cannot start.
+    ///
+    /// ```
+    /// use observe_testkit::otlp::{Receiver, Transport};
+    /// let first = Receiver::start(Transport::HttpProtobuf);
+    /// let addr = first.addr();
+    /// assert!(Receiver::start_on(Transport::HttpProtobuf, addr).is_err(), "taken");
+    /// drop(first);
+    /// let again = Receiver::start_on(Transport::HttpProtobuf, addr).unwrap();
+    /// assert_eq!(again.addr(), addr);
+    /// ```
+    pub fn start_on(transport: Transport, addr: SocketAddr) -> std::io::Result<Receiver> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
         let store = Arc::new(Store::default());
         let (stop, stopped) = oneshot::channel::<()>();
         let server_store = store.clone();
@@ -265,13 +287,13 @@ impl Receiver {
                 // Dropping the runtime drops any connection task still open.
             })
             .expect("spawn receiver thread");
-        Receiver {
+        Ok(Receiver {
             transport,
             addr,
             store,
             stop: Some(stop),
             thread: Some(thread),
-        }
+        })
     }
 
     /// The transport this receiver speaks.

@@ -40,9 +40,21 @@ pub(crate) fn parse_socket_addr(var: &'static str, raw: &str) -> Result<SocketAd
 }
 
 pub(crate) fn validate_log_filter(filter: &str) -> Result<(), String> {
-    tracing_subscriber::EnvFilter::try_new(filter)
+    tracing_subscriber::EnvFilter::try_new(normalise_log_filter(filter))
         .map(drop)
         .map_err(|e| format!("invalid log filter: {e}"))
+}
+
+/// Trims the blanks around each comma-separated directive. tracing-subscriber 0.3 parses a
+/// directive with the character offsets of its trimmed text but slices the untrimmed text:
+/// `"info, h2=off"` silently filters target `" h"` instead of `h2`, and a blank before a
+/// non-ASCII character (`"\ta¡="`) panics instead of returning an error.
+pub(crate) fn normalise_log_filter(filter: &str) -> String {
+    filter
+        .split(',')
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Percent-decodes `s` (`%XX` escapes; `+` is left alone), requiring UTF-8 output.
@@ -145,8 +157,10 @@ pub(crate) fn validate_endpoint(raw: &str) -> Result<String, &'static str> {
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix))
-        .then(|| &s[prefix.len()..])
+    // `get`, not indexing: the cut may fall inside a multi-byte character (`"𐀀🦀"`).
+    s.get(..prefix.len())
+        .filter(|head| head.eq_ignore_ascii_case(prefix))
+        .map(|_| &s[prefix.len()..])
 }
 
 /// `https://user:pass@host/…` → `https://[redacted]@host/…`, for `Debug`.

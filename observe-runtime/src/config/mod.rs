@@ -524,13 +524,13 @@ impl Config {
             Some(f) => {
                 env::validate_log_filter(&f)
                     .map_err(|p| ConfigError::code("Config::log_filter", Some(f.clone()), p))?;
-                f
+                env::normalise_log_filter(&f)
             }
             None => match get("RUST_LOG") {
                 Some(f) => {
                     env::validate_log_filter(&f)
                         .map_err(|p| ConfigError::env("RUST_LOG", &f, p))?;
-                    f
+                    env::normalise_log_filter(&f)
                 }
                 None => DEFAULT_LOG_FILTER.to_owned(),
             },

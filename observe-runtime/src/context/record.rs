@@ -89,19 +89,29 @@ pub struct SpanRecord {
     /// The expansion recorded `observe.result = "cancelled"`.
     cancelled: bool,
     latency: Option<Duration>,
+    /// The token of the store that created the record and so updates it (one record per
+    /// span however many layers keep one; kept here rather than as a second extension).
+    pub(crate) owner: u32,
 }
 
 impl SpanRecord {
-    pub(crate) fn new(trace_id: TraceId, span_id: SpanId, parent_span_id: Option<SpanId>) -> Self {
+    pub(crate) fn new(
+        trace_id: TraceId,
+        span_id: SpanId,
+        parent_span_id: Option<SpanId>,
+        owner: u32,
+        field_count: usize,
+    ) -> Self {
         SpanRecord {
             started: Instant::now(),
             trace_id,
             span_id,
             parent_span_id,
-            fields: Vec::new(),
+            fields: Vec::with_capacity(field_count),
             failed: false,
             cancelled: false,
             latency: None,
+            owner,
         }
     }
 

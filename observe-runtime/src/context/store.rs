@@ -27,10 +27,6 @@ pub(crate) struct Store {
     dispatch: OnceLock<WeakDispatch>,
 }
 
-/// Marks the owner of a record, kept next to it in the span's extensions.
-#[derive(Debug)]
-struct Owner(u32);
-
 impl Default for Store {
     fn default() -> Self {
         static NEXT_TOKEN: AtomicU32 = AtomicU32::new(1);
@@ -72,11 +68,15 @@ impl Store {
             let trace_id = parent.map_or_else(new_trace_id, |(trace_id, _)| trace_id);
             (trace_id, new_span_id())
         });
-        let mut record = SpanRecord::new(trace_id, span_id, parent.map(|(_, span_id)| span_id));
+        let mut record = SpanRecord::new(
+            trace_id,
+            span_id,
+            parent.map(|(_, span_id)| span_id),
+            self.token,
+            attrs.metadata().fields().len(),
+        );
         attrs.record(&mut RecordVisitor(&mut record));
-        let mut extensions = span.extensions_mut();
-        extensions.insert(record);
-        extensions.insert(Owner(self.token));
+        span.extensions_mut().insert(record);
     }
 
     /// The ids tracing-opentelemetry gave the span, when this store is told to use them.
@@ -96,10 +96,9 @@ impl Store {
     {
         let Some(span) = ctx.span(id) else { return };
         let mut extensions = span.extensions_mut();
-        if !self.owns(extensions.get_mut::<Owner>().map(|owner| &*owner)) {
-            return;
-        }
-        if let Some(record) = extensions.get_mut::<SpanRecord>() {
+        if let Some(record) = extensions.get_mut::<SpanRecord>()
+            && record.owner == self.token
+        {
             values.record(&mut RecordVisitor(record));
         }
     }
@@ -116,15 +115,10 @@ impl Store {
             return;
         };
         let mut extensions = span.extensions_mut();
-        if !self.owns(extensions.get_mut::<Owner>().map(|owner| &*owner)) {
-            return;
-        }
-        if let Some(record) = extensions.get_mut::<SpanRecord>() {
+        if let Some(record) = extensions.get_mut::<SpanRecord>()
+            && record.owner == self.token
+        {
             record.mark_failed();
         }
-    }
-
-    fn owns(&self, owner: Option<&Owner>) -> bool {
-        owner.is_some_and(|owner| owner.0 == self.token)
     }
 }

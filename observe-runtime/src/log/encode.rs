@@ -63,6 +63,23 @@ pub trait LineEncoder: Send + Sync {
     /// ```
     fn str(&self, out: &mut Vec<u8>, key: &str, value: &str);
 
+    /// Writes a text field whose value the caller knows needs no quoting or escaping in any
+    /// format: only `[A-Za-z0-9_.:+-]`, never empty (ids, timestamps, levels). logfmt
+    /// copies it as is; the default writes it like [`str`](Self::str).
+    ///
+    /// ```
+    /// use observe_runtime::log::encode::LineEncoder;
+    /// use observe_runtime::log::logfmt::LogfmtEncoder;
+    ///
+    /// let (enc, mut out) = (LogfmtEncoder::new(), Vec::new());
+    /// enc.begin(&mut out);
+    /// enc.plain_str(&mut out, "span", "00f067aa0ba902b7");
+    /// assert_eq!(out, b"span=00f067aa0ba902b7");
+    /// ```
+    fn plain_str(&self, out: &mut Vec<u8>, key: &str, value: &str) {
+        self.str(out, key, value);
+    }
+
     /// Writes a field from its `Display` form, formatted straight into the buffer.
     ///
     /// ```
@@ -209,8 +226,20 @@ pub trait LineEncoder: Send + Sync {
 /// Whether `b` may appear in a key as is: `[A-Za-z0-9_.:-]`.
 #[inline]
 const fn is_key_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-')
+    KEY_BYTE[b as usize]
 }
+
+/// [`is_key_byte`] as a table: keys are checked on every field of every line.
+static KEY_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b':' | b'-');
+        b += 1;
+    }
+    t
+};
 
 /// Appends `key` sanitised to `[A-Za-z0-9_.:-]`: every other character (a whole `char`, not
 /// each of its UTF-8 bytes) becomes `_`, and an empty key becomes `_`. The result never needs
@@ -269,6 +298,44 @@ pub fn write_latency_ms(out: &mut Vec<u8>, d: Duration) {
         b'0' + (frac / 10 % 10) as u8,
         b'0' + (frac % 10) as u8,
     ]);
+}
+
+/// Lowercase hex of `bytes` (at most 16 of them), two digits per byte, into `buf`; returns
+/// the text. For trace and span ids: no `fmt` machinery, no allocation.
+#[inline]
+pub(crate) fn hex<'b>(bytes: &[u8], buf: &'b mut [u8; 32]) -> &'b str {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let n = bytes.len().min(16);
+    for (i, b) in bytes[..n].iter().enumerate() {
+        buf[2 * i] = DIGITS[usize::from(b >> 4)];
+        buf[2 * i + 1] = DIGITS[usize::from(b & 0xf)];
+    }
+    // Only ASCII hex digits were written.
+    std::str::from_utf8(&buf[..2 * n]).unwrap_or_default()
+}
+
+/// [`write_latency_ms`] into a stack buffer; returns the text.
+pub(crate) fn latency_ms_text(d: Duration, buf: &mut [u8; 40]) -> &str {
+    let micros = d.as_micros();
+    let mut int = micros / 1000;
+    let frac = (micros % 1000) as u16;
+    let mut i = buf.len();
+    for digit in [frac % 10, frac / 10 % 10, frac / 100] {
+        i -= 1;
+        buf[i] = b'0' + digit as u8;
+    }
+    i -= 1;
+    buf[i] = b'.';
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (int % 10) as u8;
+        int /= 10;
+        if int == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits and a dot were written.
+    std::str::from_utf8(&buf[i..]).unwrap_or("0")
 }
 
 /// Appends `v` in decimal.
@@ -440,6 +507,7 @@ mod tests {
         ];
         for (d, want) in cases {
             assert_eq!(s(|o| write_latency_ms(o, d)), want, "{d:?}");
+            assert_eq!(latency_ms_text(d, &mut [0; 40]), want, "{d:?}");
             assert!(is_json_number(want));
         }
     }
@@ -507,6 +575,13 @@ mod tests {
         assert_eq!(non_finite_str(f64::NAN), "NaN");
         assert_eq!(non_finite_str(f64::INFINITY), "inf");
         assert_eq!(non_finite_str(f64::NEG_INFINITY), "-inf");
+    }
+
+    #[test]
+    fn hex_is_lowercase_fixed_width() {
+        assert_eq!(hex(&[0x00, 0xf0, 0x67, 0xaa], &mut [0; 32]), "00f067aa");
+        let id = 0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736_u128;
+        assert_eq!(hex(&id.to_be_bytes(), &mut [0; 32]), format!("{id:032x}"));
     }
 
     #[test]

@@ -10,10 +10,10 @@ use tracing_core::{Dispatch, Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
-use super::encode::{LineEncoder, write_latency_ms};
+use super::encode::{LineEncoder, hex, latency_ms_text};
 use super::json::JsonEncoder;
 use super::logfmt::LogfmtEncoder;
-use super::timestamp::write_rfc3339_micros;
+use super::timestamp::rfc3339_micros;
 use super::writer::LineSink;
 use crate::context::{SpanField, SpanRecord, Store, close_record, visit_scope, with_record};
 use crate::fields::is_span_local;
@@ -152,33 +152,36 @@ impl LogLayer {
         self.write_line(|encoder, out| {
             let metadata = span.metadata();
             encoder.begin(out);
-            encoder.str(out, "level", level_str(metadata.level()));
+            encoder.plain_str(out, "level", level_str(metadata.level()));
             encoder.str(out, "span_name", metadata.name());
-            encoder.display(out, "span", &format_args!("{:016x}", record.span_id()));
+            let mut hex_buf = [0; 32];
+            let span_id = record.span_id().to_bytes();
+            encoder.plain_str(out, "span", hex(&span_id, &mut hex_buf));
             if let Some(parent) = record.parent_span_id() {
-                encoder.display(out, "parent_span", &format_args!("{parent:016x}"));
+                let parent = parent.to_bytes();
+                encoder.plain_str(out, "parent_span", hex(&parent, &mut hex_buf));
             }
-            encoder.str(
+            encoder.plain_str(
                 out,
                 "span_event",
                 if closing { "close_span" } else { "new_span" },
             );
             timestamp(encoder, out);
-            encoder.display(out, "trace_id", &format_args!("{:032x}", record.trace_id()));
+            let trace_id = record.trace_id().to_bytes();
+            encoder.plain_str(out, "trace_id", hex(&trace_id, &mut hex_buf));
             if let Some(latency) = record.latency().filter(|_| closing) {
-                let mut number = Vec::with_capacity(16);
-                write_latency_ms(&mut number, latency);
-                encoder.raw_number(
-                    out,
-                    "latency_ms",
-                    std::str::from_utf8(&number).unwrap_or("0"),
-                );
+                let mut number = [0; 40];
+                encoder.raw_number(out, "latency_ms", latency_ms_text(latency, &mut number));
             }
-            let mut seen = SPAN_LINE_KEYS.to_vec();
-            write_own_then_inherited(encoder, out, span, record, &mut seen);
+            write_own_then_inherited(encoder, out, span, record);
             encoder.finish(out);
         });
     }
+}
+
+/// Whether a span line writes `name` itself.
+fn is_span_line_key(name: &str) -> bool {
+    SPAN_LINE_KEYS.contains(&name)
 }
 
 /// The span's own fields come from `record` (already borrowed by the caller); its
@@ -188,25 +191,43 @@ fn write_own_then_inherited<'a, R: LookupSpan<'a>>(
     out: &mut Vec<u8>,
     span: &SpanRef<'a, R>,
     record: &SpanRecord,
-    seen: &mut Vec<&'static str>,
 ) {
-    for field in record.fields() {
-        if !seen.contains(&field.name) {
-            seen.push(field.name);
+    let fields = record.fields();
+    // Own fields: a handful, so the first-wins check is a scan of those before, and a root
+    // span (no ancestors to dedup against) needs no `seen` list at all.
+    for (i, field) in fields.iter().enumerate() {
+        if !is_span_line_key(field.name) && !fields[..i].iter().any(|f| f.name == field.name) {
             write_field(encoder, out, field);
         }
     }
     if let Some(parent) = span.parent() {
-        visit_scope(&parent, seen, |field| {
-            if !is_span_local(field.name) {
-                write_field(encoder, out, field);
-            }
+        with_seen(|seen| {
+            seen.extend_from_slice(SPAN_LINE_KEYS);
+            seen.extend(fields.iter().map(|f| f.name));
+            visit_scope(&parent, seen, |field| {
+                if !is_span_local(field.name) {
+                    write_field(encoder, out, field);
+                }
+            });
         });
     }
 }
 
+/// Runs `f` with an empty, reused list of names already written.
+fn with_seen<T>(f: impl FnOnce(&mut Vec<&'static str>) -> T) -> T {
+    SEEN.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut seen) => {
+            seen.clear();
+            f(&mut seen)
+        }
+        // Re-entered (a Debug impl that logs): a fresh list.
+        Err(_) => f(&mut Vec::new()),
+    })
+}
+
 thread_local! {
     static BUFFER: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(512));
+    static SEEN: RefCell<Vec<&'static str>> = RefCell::new(Vec::with_capacity(32));
 }
 
 fn level_str(level: &Level) -> &'static str {
@@ -220,12 +241,44 @@ fn level_str(level: &Level) -> &'static str {
 }
 
 fn timestamp(encoder: &dyn LineEncoder, out: &mut Vec<u8>) {
-    let mut text = Vec::with_capacity(32);
-    write_rfc3339_micros(&mut text, std::time::SystemTime::now());
-    encoder.str(
+    let text = rfc3339_micros(std::time::SystemTime::now());
+    // Digits, '-', ':', 'T', '.' and 'Z' only.
+    encoder.plain_str(
         out,
         "timestamp",
         std::str::from_utf8(&text).unwrap_or_default(),
+    );
+}
+
+/// `file:line`, without `fmt` for the common case of a short path.
+fn location(encoder: &dyn LineEncoder, out: &mut Vec<u8>, file: &str, line: u32) {
+    let mut buf = [0u8; 160];
+    if file.len() + 11 > buf.len() {
+        encoder.display(out, "location", &format_args!("{file}:{line}"));
+        return;
+    }
+    buf[..file.len()].copy_from_slice(file.as_bytes());
+    buf[file.len()] = b':';
+    let mut end = file.len() + 1;
+    let mut digits_buf = [0u8; 10];
+    let mut i = digits_buf.len();
+    let mut v = line;
+    loop {
+        i -= 1;
+        digits_buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let n = digits_buf.len() - i;
+    buf[end..end + n].copy_from_slice(&digits_buf[i..]);
+    end += n;
+    // `file` was a &str and the rest is ASCII.
+    encoder.str(
+        out,
+        "location",
+        std::str::from_utf8(&buf[..end]).unwrap_or(file),
     );
 }
 
@@ -344,37 +397,41 @@ where
         self.store.on_event(event, &ctx);
         let span = ctx.event_span(event);
         self.write_line(|encoder, out| {
-            let metadata = event.metadata();
-            let mut seen = EVENT_LINE_KEYS.to_vec();
-            encoder.begin(out);
-            encoder.str(out, "level", level_str(metadata.level()));
-            for message_pass in [true, false] {
-                event.record(&mut EventFields {
-                    encoder,
-                    out,
-                    message_pass,
-                    seen: &mut seen,
-                });
-            }
-            encoder.str(out, "target", metadata.target());
-            if let (Some(file), Some(line)) = (metadata.file(), metadata.line()) {
-                encoder.display(out, "location", &format_args!("{file}:{line}"));
-            }
-            timestamp(encoder, out);
-            if let Some(span) = &span {
-                let ids = with_record(span, |record| (record.span_id(), record.trace_id()));
-                if let Some((span_id, trace_id)) = ids {
-                    encoder.display(out, "span", &format_args!("{span_id:016x}"));
-                    encoder.display(out, "trace_id", &format_args!("{trace_id:032x}"));
+            with_seen(|seen| {
+                let metadata = event.metadata();
+                seen.extend_from_slice(EVENT_LINE_KEYS);
+                encoder.begin(out);
+                encoder.plain_str(out, "level", level_str(metadata.level()));
+                for message_pass in [true, false] {
+                    event.record(&mut EventFields {
+                        encoder,
+                        out,
+                        message_pass,
+                        seen,
+                    });
                 }
-                // To an event, even its own span's fields are inherited context.
-                visit_scope(span, &mut seen, |field| {
-                    if !is_span_local(field.name) {
-                        write_field(encoder, out, field);
+                encoder.str(out, "target", metadata.target());
+                if let (Some(file), Some(line)) = (metadata.file(), metadata.line()) {
+                    location(encoder, out, file, line);
+                }
+                timestamp(encoder, out);
+                if let Some(span) = &span {
+                    let ids = with_record(span, |record| (record.span_id(), record.trace_id()));
+                    if let Some((span_id, trace_id)) = ids {
+                        let mut hex_buf = [0; 32];
+                        encoder.plain_str(out, "span", hex(&span_id.to_bytes(), &mut hex_buf));
+                        let trace_id = trace_id.to_bytes();
+                        encoder.plain_str(out, "trace_id", hex(&trace_id, &mut hex_buf));
                     }
-                });
-            }
-            encoder.finish(out);
+                    // To an event, even its own span's fields are inherited context.
+                    visit_scope(span, seen, |field| {
+                        if !is_span_local(field.name) {
+                            write_field(encoder, out, field);
+                        }
+                    });
+                }
+                encoder.finish(out);
+            })
         });
     }
 

@@ -226,6 +226,8 @@ fn write_fmt_value(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
 impl LogfmtEncoder {
     #[inline]
     fn key(out: &mut Vec<u8>, key: &str) {
+        // One capacity check for the separator, the key and `=` (plus a short value).
+        out.reserve(key.len() + 32);
         if !record_is_empty(out, b'\n') {
             out.push(b' ');
         }
@@ -242,6 +244,13 @@ impl LineEncoder for LogfmtEncoder {
     fn str(&self, out: &mut Vec<u8>, key: &str, value: &str) {
         Self::key(out, key);
         write_str_value(out, value);
+    }
+
+    #[inline]
+    fn plain_str(&self, out: &mut Vec<u8>, key: &str, value: &str) {
+        debug_assert!(!value.is_empty() && classify(value) == (false, false));
+        Self::key(out, key);
+        out.extend_from_slice(value.as_bytes());
     }
 
     fn display(&self, out: &mut Vec<u8>, key: &str, value: &dyn fmt::Display) {

@@ -26,6 +26,11 @@ const MAX_SECS: i64 = 253_402_300_799;
 /// assert_eq!(out, b"2026-11-24T15:08:01.123456Z");
 /// ```
 pub fn write_rfc3339_micros(out: &mut Vec<u8>, t: SystemTime) {
+    out.extend_from_slice(&rfc3339_micros(t));
+}
+
+/// [`write_rfc3339_micros`]'s 27 bytes, on the stack.
+pub(crate) fn rfc3339_micros(t: SystemTime) -> [u8; 27] {
     // Whole seconds and microseconds, floored, in i64/u32 (no 128-bit division).
     let (secs, frac) = match t.duration_since(UNIX_EPOCH) {
         Ok(d) => match i64::try_from(d.as_secs()) {
@@ -67,7 +72,7 @@ pub fn write_rfc3339_micros(out: &mut Vec<u8>, t: SystemTime) {
     buf[..20].copy_from_slice(&prefix);
     put(&mut buf[20..26], frac);
     buf[26] = b'Z';
-    out.extend_from_slice(&buf);
+    buf
 }
 
 thread_local! {

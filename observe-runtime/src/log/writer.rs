@@ -92,6 +92,11 @@ pub enum Backpressure {
 /// Default capacity of [`NonBlockingWriter`]'s pending buffer: 1 MiB.
 pub const DEFAULT_CAPACITY: usize = 1 << 20;
 
+/// How long the background thread waits for more lines after writing a batch before it
+/// goes to sleep (and producers must wake it). Bounds how late a line reaches the writer
+/// under steady load; `flush` and shutdown never wait for it.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(1);
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // No code panics while holding these locks, but never propagate poison from a log sink.
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -115,6 +120,9 @@ struct State {
     pending: Vec<u8>,
     /// Threads waiting on `progress`; the worker only notifies when there are some.
     waiting: usize,
+    /// The worker waits on `work` until told: a producer that finds it so must wake it.
+    /// While it lingers (a timed wait after a batch), producers leave it be.
+    worker_asleep: bool,
     flush_requested: u64,
     flushed: u64,
     /// The guard asked the worker to drain and stop.
@@ -239,6 +247,7 @@ impl NonBlockingBuilder {
             state: Mutex::new(State {
                 pending: Vec::new(),
                 waiting: 0,
+                worker_asleep: false,
                 flush_requested: 0,
                 flushed: 0,
                 shutdown: false,
@@ -288,9 +297,23 @@ fn run(shared: &Shared, mut writer: Box<dyn Write + Send>) {
     let _close = CloseOnExit(shared);
     let mut batch: Vec<u8> = Vec::new();
     let mut st = lock(&shared.state);
+    let idle =
+        |st: &State| st.pending.is_empty() && st.flush_requested == st.flushed && !st.shutdown;
     loop {
-        while st.pending.is_empty() && st.flush_requested == st.flushed && !st.shutdown {
-            st = shared.work.wait(st).unwrap_or_else(PoisonError::into_inner);
+        if idle(&st) {
+            // Linger first: under load more lines come within `LINGER`, and taking them
+            // then costs producers nothing, where waking a sleeping worker costs each of
+            // them a futex syscall and a context switch per line.
+            st = shared
+                .work
+                .wait_timeout(st, LINGER)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            while idle(&st) {
+                st.worker_asleep = true;
+                st = shared.work.wait(st).unwrap_or_else(PoisonError::into_inner);
+            }
+            st.worker_asleep = false;
         }
         if st.pending.is_empty() && st.shutdown {
             // Drained: flush, hand the writer back for synchronous writes, and stop. Done
@@ -458,17 +481,28 @@ impl LineSink for NonBlockingWriter {
             } else if sh.backpressure == Backpressure::Drop {
                 drop(st);
                 sh.dropped.fetch_add(1, Ordering::Relaxed);
+                sh.work.notify_one();
                 return;
+            } else {
+                // Full: the worker must take the batch now, not when its linger ends.
+                st.worker_asleep = false;
+                sh.work.notify_one();
             }
             st.waiting += 1;
             st = sh.progress.wait(st).unwrap_or_else(PoisonError::into_inner);
             st.waiting -= 1;
         }
-        let was_empty = st.pending.is_empty();
+        let before = st.pending.len();
         st.pending.extend_from_slice(line);
+        // Wake the worker when it sleeps, or early from its linger when half the capacity
+        // is pending; otherwise it takes the lines when its linger ends.
+        let half = sh.capacity / 2;
+        let wake = st.worker_asleep || (before < half && st.pending.len() >= half);
+        if wake {
+            st.worker_asleep = false;
+        }
         drop(st);
-        if was_empty {
-            // The worker only sleeps when nothing is pending.
+        if wake {
             sh.work.notify_one();
         }
     }

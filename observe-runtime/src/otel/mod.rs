@@ -40,7 +40,7 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::resource::TelemetryResourceDetector;
 use opentelemetry_sdk::runtime;
 use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+use opentelemetry_sdk::trace::{BatchConfigBuilder, SdkTracer, SdkTracerProvider};
 use tracing::Dispatch;
 use tracing_opentelemetry::OpenTelemetryLayer;
 use tracing_subscriber::registry::LookupSpan;
@@ -74,6 +74,27 @@ pub fn exporter_noise_filter() -> Vec<&'static str> {
         "opentelemetry_otlp",
         "opentelemetry_http",
     ]
+}
+
+/// How many finished spans the batch processor holds for export before it drops new ones,
+/// unless `OTEL_BSP_MAX_QUEUE_SIZE` says otherwise. The SDK's default, 2,048, silently loses
+/// most of a burst of 10,000 spans (a batch job, a fan-out) even with the collector up,
+/// because the queue is not read while a batch is being exported. The channel allocates as
+/// it fills, so the larger bound costs memory only when spans are actually waiting.
+pub const MAX_QUEUE_SIZE: usize = 16_384;
+
+/// The SDK's batch settings (which read the `OTEL_BSP_*` variables), with observe's
+/// [`MAX_QUEUE_SIZE`] when `OTEL_BSP_MAX_QUEUE_SIZE` is not set to a number.
+fn batch_config() -> opentelemetry_sdk::trace::BatchConfig {
+    let builder = BatchConfigBuilder::default();
+    let from_env = std::env::var("OTEL_BSP_MAX_QUEUE_SIZE")
+        .ok()
+        .is_some_and(|v| v.trim().parse::<usize>().is_ok());
+    if from_env {
+        builder.build()
+    } else {
+        builder.with_max_queue_size(MAX_QUEUE_SIZE).build()
+    }
 }
 
 /// What went wrong starting or stopping the pipeline.
@@ -213,8 +234,9 @@ impl OtelPipeline {
             .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
         {
             return Err(OtelError::Unsupported(
-                "https OTLP endpoints need TLS, which this build of observe does not include; \
-                 use http:// (e.g. a local collector)"
+                "an https:// endpoint in OTEL_EXPORTER_OTLP_ENDPOINT or \
+                 OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (or Config::otlp_endpoint) needs TLS, which \
+                 this build of observe does not include; use http:// (e.g. a local collector)"
                     .into(),
             ));
         }
@@ -236,7 +258,9 @@ impl OtelPipeline {
             tracing::dispatcher::with_default(&Dispatch::none(), || {
                 let exporter = build_exporter(settings)?;
                 // Spawns its worker on the current (our) runtime.
-                let processor = BatchSpanProcessor::builder(exporter, runtime::Tokio).build();
+                let processor = BatchSpanProcessor::builder(exporter, runtime::Tokio)
+                    .with_batch_config(batch_config())
+                    .build();
                 let resource = Resource::builder_empty()
                     .with_detector(Box::new(TelemetryResourceDetector))
                     .with_attributes(

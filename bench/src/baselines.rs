@@ -1,0 +1,319 @@
+//! Setting up each configuration's global subscriber and recorder, and the baselines'
+//! workloads: the stock tracing stack ("naive"), autometrics and fastrace.
+
+use std::hint::black_box;
+use std::io;
+use std::time::{Duration, Instant};
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use observe_runtime::config::{Config, LogFormat};
+use observe_runtime::context::ContextLayer;
+use observe_runtime::log::LogLayer;
+use observe_runtime::log::writer::{LineSink, NonBlockingWriter, WriterGuard};
+use observe_runtime::metrics::{Metrics, MetricsConfig};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter};
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id};
+use tracing::{Subscriber, instrument};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+
+/// observe as an application gets it: `init` with logs (logfmt) or without, no OTLP
+/// endpoint, lines through the real `NonBlockingWriter` into `io::sink()`.
+pub fn observe_init(logs: bool) -> Result<observe_runtime::Guard, String> {
+    Config::new()
+        .log_filter("info")
+        .log_format(if logs {
+            LogFormat::Logfmt
+        } else {
+            LogFormat::Off
+        })
+        .log_writer(io::sink())
+        .trace_export(false)
+        .init()
+        .map_err(|e| e.to_string())
+}
+
+/// A line sink that drops every line on the spot: with it, `full` minus this is the
+/// writer's share.
+struct NullSink;
+
+impl LineSink for NullSink {
+    fn write_line(&self, line: &[u8]) {
+        black_box(line);
+    }
+}
+
+/// For the cost split: `init`'s layers without OTel, some left out. `logs` = None: context
+/// only (span bookkeeping); Some(false): logs encoded into [`NullSink`]; metrics optional.
+pub fn observe_parts(logs: Option<bool>, metrics_on: bool) -> Metrics {
+    let metrics = Metrics::new(MetricsConfig::default()).expect("metrics");
+    let log = logs.map(|writer| {
+        if writer {
+            let (w, guard) = NonBlockingWriter::new(io::sink()).expect("writer thread");
+            std::mem::forget(guard);
+            LogLayer::new(w)
+        } else {
+            LogLayer::new(NullSink)
+        }
+    });
+    let subscriber = tracing_subscriber::registry()
+        .with(EnvFilter::new("info"))
+        .with(ContextLayer::new())
+        .with(log)
+        .with(metrics_on.then(|| metrics.layer()));
+    tracing::subscriber::set_global_default(subscriber).expect("global subscriber");
+    metrics.install_global().expect("global recorder");
+    metrics
+}
+
+/// An exporter that discards every batch.
+#[derive(Debug)]
+struct DiscardExporter;
+
+impl SpanExporter for DiscardExporter {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        black_box(batch);
+        Ok(())
+    }
+}
+
+/// The SDK's batch processor (its own thread) in front of [`DiscardExporter`].
+fn discarding_provider() -> SdkTracerProvider {
+    SdkTracerProvider::builder()
+        .with_span_processor(BatchSpanProcessor::builder(DiscardExporter).build())
+        .build()
+}
+
+/// `init`'s stack, layer for layer in its order, with the OTel layer on a provider whose
+/// exporter discards (`init` itself only builds OTLP exporters).
+pub struct ObserveOtel {
+    _provider: SdkTracerProvider,
+    _writer: WriterGuard,
+    _metrics: Metrics,
+}
+
+pub fn observe_with_otel() -> ObserveOtel {
+    let provider = discarding_provider();
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("observe"))
+        .with_error_events_to_status(true)
+        .with_error_events_to_exceptions(true);
+    let (writer, writer_guard) = NonBlockingWriter::new(io::sink()).expect("writer thread");
+    let metrics = Metrics::new(MetricsConfig::default()).expect("metrics");
+    let subscriber = tracing_subscriber::registry()
+        .with(EnvFilter::new("info"))
+        .with(otel)
+        .with(ContextLayer::new().with_otel_ids())
+        .with(LogLayer::new(writer))
+        .with(metrics.layer());
+    tracing::subscriber::set_global_default(subscriber).expect("global subscriber");
+    metrics.install_global().expect("global recorder");
+    ObserveOtel {
+        _provider: provider,
+        _writer: writer_guard,
+        _metrics: metrics,
+    }
+}
+
+/// Lets tracing-subscriber's `fmt` write through the same `NonBlockingWriter` into
+/// `io::sink()` as observe: one `write_all` of the formatted line per record.
+#[derive(Clone)]
+struct SinkWriter(NonBlockingWriter);
+
+impl<'a> MakeWriter<'a> for SinkWriter {
+    type Writer = LineWriter<'a>;
+    fn make_writer(&'a self) -> LineWriter<'a> {
+        LineWriter(&self.0)
+    }
+}
+
+struct LineWriter<'a>(&'a NonBlockingWriter);
+
+impl io::Write for LineWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write_line(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The Prometheus recorder as autometrics' docs and the naive stack install it, with the
+/// upkeep observe's `Metrics` runs too (the exporter buffers histogram samples until then).
+fn prometheus_global() -> PrometheusHandle {
+    let handle = PrometheusBuilder::new()
+        .install_recorder()
+        .expect("global recorder");
+    let upkeep = handle.clone();
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_secs(5));
+            upkeep.run_upkeep();
+        }
+    });
+    handle
+}
+
+/// What a team writes first: time the span, label it with its fields, call the `metrics`
+/// macros on close.
+struct NaiveMetricsLayer;
+
+struct NaiveTiming {
+    start: Instant,
+    labels: Vec<metrics::Label>,
+}
+
+struct LabelVisitor<'a>(&'a mut Vec<metrics::Label>);
+
+impl Visit for LabelVisitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0
+            .push(metrics::Label::new(field.name(), value.to_owned()));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0
+            .push(metrics::Label::new(field.name(), format!("{value:?}")));
+    }
+}
+
+impl<S> Layer<S> for NaiveMetricsLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let mut labels = Vec::new();
+        attrs.record(&mut LabelVisitor(&mut labels));
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(NaiveTiming {
+                start: Instant::now(),
+                labels,
+            });
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else { return };
+        let extensions = span.extensions();
+        let Some(timing) = extensions.get::<NaiveTiming>() else {
+            return;
+        };
+        let mut labels = timing.labels.clone();
+        labels.push(metrics::Label::new("result", "ok"));
+        let seconds = timing.start.elapsed().as_secs_f64();
+        metrics::counter!("naive_calls_total", labels.clone()).increment(1);
+        metrics::histogram!("naive_calls_duration_seconds", labels).record(seconds);
+    }
+}
+
+pub struct Naive {
+    _provider: Option<SdkTracerProvider>,
+    _writer: WriterGuard,
+    _handle: PrometheusHandle,
+}
+
+/// The stock stack: `EnvFilter`, `fmt` with a close line per span, the metrics layer
+/// above; with `otel`, tracing-opentelemetry on the same discarding pipeline as observe's.
+pub fn naive(otel: bool) -> Naive {
+    let provider = otel.then(discarding_provider);
+    let otel_layer = provider
+        .as_ref()
+        .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("naive")));
+    let (writer, writer_guard) = NonBlockingWriter::new(io::sink()).expect("writer thread");
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_span_events(FmtSpan::CLOSE)
+        .with_writer(SinkWriter(writer));
+    let subscriber = tracing_subscriber::registry()
+        .with(EnvFilter::new("info"))
+        .with(otel_layer)
+        .with(fmt)
+        .with(NaiveMetricsLayer);
+    tracing::subscriber::set_global_default(subscriber).expect("global subscriber");
+    let handle = prometheus_global();
+    Naive {
+        _provider: provider,
+        _writer: writer_guard,
+        _handle: handle,
+    }
+}
+
+#[instrument(skip_all, fields(table = "events", kind = "song"))]
+#[inline(never)]
+fn naive_call(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+pub fn run_naive(n: u64) {
+    for i in 0..n {
+        black_box(naive_call(black_box(i)));
+    }
+}
+
+/// The `event` configuration's baseline: the stock `fmt` layer (default format, which
+/// prints the span's fields too), the same writer.
+pub fn event_fmt() -> WriterGuard {
+    let (writer, writer_guard) = NonBlockingWriter::new(io::sink()).expect("writer thread");
+    let subscriber = tracing_subscriber::registry()
+        .with(EnvFilter::new("info"))
+        .with(tracing_subscriber::fmt::layer().with_writer(SinkWriter(writer)));
+    tracing::subscriber::set_global_default(subscriber).expect("global subscriber");
+    writer_guard
+}
+
+#[instrument(skip_all, fields(request_id = "r-42"))]
+#[inline(never)]
+pub fn run_event_fmt(n: u64) {
+    for i in 0..n {
+        tracing::info!(user = "ada", attempt = i, "paid");
+    }
+}
+
+pub fn autometrics() -> PrometheusHandle {
+    prometheus_global()
+}
+
+#[autometrics::autometrics]
+#[inline(never)]
+fn autometrics_call(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+pub fn run_autometrics(n: u64) {
+    for i in 0..n {
+        black_box(autometrics_call(black_box(i)));
+    }
+}
+
+struct DiscardReporter;
+
+impl fastrace::collector::Reporter for DiscardReporter {
+    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
+        black_box(spans);
+    }
+}
+
+pub fn fastrace() {
+    fastrace::set_reporter(DiscardReporter, fastrace::collector::Config::default());
+}
+
+pub fn run_fastrace(n: u64) {
+    use fastrace::prelude::{Span, SpanContext};
+    for i in 0..n {
+        let root = Span::root("fastrace_call", SpanContext::random());
+        let _guard = root.set_local_parent();
+        black_box(fastrace_call(black_box(i)));
+    }
+}
+
+/// The same function, its span opened by the caller (fastrace records a span only under a
+/// sampled root, so the root is the span).
+#[inline(never)]
+fn fastrace_call(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}

@@ -1,0 +1,79 @@
+// The body of the feedback tests; each includer defines `PROTOCOL` and `TRANSPORT`.
+//
+// With the pipeline's layer in the *global* subscriber, the exporter's own hyper/h2/tonic
+// spans and events never reach it (its runtime threads have a no-op dispatcher), so only
+// the application's spans are exported. One test per binary: the global default is
+// process-wide, hence one file per transport.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use observe_runtime::config::Config;
+use observe_runtime::otel::{OtelPipeline, exporter_noise_filter};
+use observe_testkit::otlp::Receiver;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+
+#[derive(Clone, Default)]
+struct Targets(Arc<Mutex<Vec<(String, String)>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Targets {
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        _: &tracing::span::Id,
+        _: Context<'_, S>,
+    ) {
+        let thread = std::thread::current().name().unwrap_or("").to_owned();
+        self.0
+            .lock()
+            .unwrap()
+            .push((attrs.metadata().target().to_owned(), thread));
+    }
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        let thread = std::thread::current().name().unwrap_or("").to_owned();
+        self.0
+            .lock()
+            .unwrap()
+            .push((event.metadata().target().to_owned(), thread));
+    }
+}
+
+#[test]
+fn exporter_spans_never_feed_back() {
+    let receiver = Receiver::start(TRANSPORT);
+    let targets = Targets::default();
+    let settings = Config::new()
+        .otlp_endpoint(receiver.endpoint())
+        .otlp_protocol(PROTOCOL)
+        .resolve_with(|_| None, "feedback")
+        .unwrap();
+    let mut pipeline = OtelPipeline::start(settings.traces.as_ref().unwrap()).unwrap();
+    let subscriber = tracing_subscriber::registry()
+        .with(pipeline.layer())
+        .with(targets.clone());
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+
+    for i in 0..50 {
+        tracing::info_span!("app", i).in_scope(|| tracing::info!("hello"));
+        if i % 10 == 0 {
+            // Let a few exports happen while the app is still running.
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    pipeline.shutdown(Duration::from_secs(10)).unwrap();
+
+    let spans = receiver.spans();
+    assert_eq!(spans.len(), 50);
+    assert!(spans.iter().all(|s| s.name == "app"));
+    let seen = targets.0.lock().unwrap();
+    let noise: Vec<_> = seen
+        .iter()
+        .filter(|(target, thread)| {
+            thread.starts_with("observe-otel")
+                || exporter_noise_filter()
+                    .iter()
+                    .any(|n| target.starts_with(n))
+        })
+        .collect();
+    assert!(noise.is_empty(), "exporter telemetry leaked: {noise:?}");
+}
