@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every check observe has, in the order CI runs them: formatting, lints, then all tests
-# (unit, integration against real peers, trybuild UI cases, doctests).
+# (unit, integration against real peers, trybuild UI cases, doctests), the songs example
+# end to end, the benchmark build and the long reliability scenarios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +9,8 @@ bash scripts/install-deps.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
+# The songs example against a real Prometheus server, promtool and an OTLP receiver.
+bash scripts/e2e.sh
 # The benchmark harness (scripts/bench.sh) in the profile it runs in, so it cannot rot.
 cargo build --release -p observe-bench
 # The long reliability scenarios (8 threads x 100,000 calls, a slow lossy writer, 1,000,000

@@ -25,9 +25,21 @@ pub struct Summary {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "--- what observe recorded (from /metrics) ---")?;
-        writeln!(f, "requests: {}  server errors: {}", self.requests, self.errors)?;
-        writeln!(f, "latency p50: {:.3} ms  p99: {:.3} ms", self.p50_ms, self.p99_ms)?;
-        write!(f, "trace to look up: {} (grep trace_id={} in the log lines)", self.trace_id, self.trace_id)
+        writeln!(
+            f,
+            "requests: {}  server errors: {}",
+            self.requests, self.errors
+        )?;
+        writeln!(
+            f,
+            "latency p50: {:.3} ms  p99: {:.3} ms",
+            self.p50_ms, self.p99_ms
+        )?;
+        write!(
+            f,
+            "trace to look up: {} (grep trace_id={} in the log lines)",
+            self.trace_id, self.trace_id
+        )
     }
 }
 
@@ -47,7 +59,9 @@ async fn send(
     if let Some(traceparent) = traceparent {
         request = request.header("traceparent", traceparent);
     }
-    let response = client.request(request.body(Full::new(Bytes::from_static(body.as_bytes())))?).await?;
+    let response = client
+        .request(request.body(Full::new(Bytes::from_static(body.as_bytes())))?)
+        .await?;
     let status = response.status();
     let body = response.into_body().collect().await?.to_bytes();
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
@@ -67,17 +81,38 @@ pub async fn drive(addr: SocketAddr) -> Result<Summary, Box<dyn std::error::Erro
     ];
     for (i, song) in songs.iter().enumerate() {
         let parent = (i == 0).then_some(traceparent.as_str());
-        let (status, body) = send(&client, http::Method::POST, format!("{base}/songs"), song, parent).await?;
+        let (status, body) = send(
+            &client,
+            http::Method::POST,
+            format!("{base}/songs"),
+            song,
+            parent,
+        )
+        .await?;
         eprintln!("POST /songs {song} -> {status} {body}");
     }
     for id in [1, 2, 404] {
-        let (status, _) = send(&client, http::Method::GET, format!("{base}/songs/{id}"), "", None).await?;
+        let (status, _) = send(
+            &client,
+            http::Method::GET,
+            format!("{base}/songs/{id}"),
+            "",
+            None,
+        )
+        .await?;
         eprintln!("GET /songs/{id} -> {status}");
     }
     // The vendor look-ups run after their requests answered.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let (_, exposition) = send(&client, http::Method::GET, format!("{base}/metrics"), "", None).await?;
+    let (_, exposition) = send(
+        &client,
+        http::Method::GET,
+        format!("{base}/metrics"),
+        "",
+        None,
+    )
+    .await?;
     let histogram = RequestHistogram::parse(&exposition);
     Ok(Summary {
         requests: histogram.count,
@@ -90,7 +125,9 @@ pub async fn drive(addr: SocketAddr) -> Result<Summary, Box<dyn std::error::Erro
 
 /// A trace id for the demo's own `traceparent`: unique enough across runs.
 fn fresh_trace_id() -> u128 {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     (nanos.as_nanos() << 16) ^ u128::from(std::process::id()) | 1
 }
 
@@ -104,11 +141,21 @@ struct RequestHistogram {
 
 impl RequestHistogram {
     fn parse(exposition: &str) -> Self {
-        let mut histogram = RequestHistogram { buckets: BTreeMap::new(), count: 0, server_errors: 0 };
+        let mut histogram = RequestHistogram {
+            buckets: BTreeMap::new(),
+            count: 0,
+            server_errors: 0,
+        };
         for line in exposition.lines() {
-            let Some((series, value)) = line.rsplit_once(' ') else { continue };
-            let Ok(value) = value.parse::<f64>() else { continue };
-            let Some((name, labels)) = series.split_once('{') else { continue };
+            let Some((series, value)) = line.rsplit_once(' ') else {
+                continue;
+            };
+            let Ok(value) = value.parse::<f64>() else {
+                continue;
+            };
+            let Some((name, labels)) = series.split_once('{') else {
+                continue;
+            };
             let labels = parse_labels(labels.trim_end_matches('}'));
             if labels.get("http_route").map(String::as_str) == Some("/metrics") {
                 continue;
@@ -119,11 +166,17 @@ impl RequestHistogram {
                     Some(le) => le.parse().unwrap_or(f64::INFINITY),
                     None => continue,
                 };
-                let entry = histogram.buckets.entry(bound.to_bits()).or_insert((bound, 0));
+                let entry = histogram
+                    .buckets
+                    .entry(bound.to_bits())
+                    .or_insert((bound, 0));
                 entry.1 += value as u64;
             } else if name == format!("{HISTOGRAM}_count") {
                 histogram.count += value as u64;
-                if labels.get("http_response_status_code").is_some_and(|code| code.starts_with('5')) {
+                if labels
+                    .get("http_response_status_code")
+                    .is_some_and(|code| code.starts_with('5'))
+                {
                     histogram.server_errors += value as u64;
                 }
             }
@@ -135,7 +188,9 @@ impl RequestHistogram {
     fn quantile(&self, q: f64) -> f64 {
         let mut bounds: Vec<(f64, u64)> = self.buckets.values().copied().collect();
         bounds.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let Some(&(_, total)) = bounds.last() else { return 0.0 };
+        let Some(&(_, total)) = bounds.last() else {
+            return 0.0;
+        };
         let rank = q * total as f64;
         let (mut lower, mut below) = (0.0, 0);
         for (upper, cumulative) in bounds {
@@ -143,7 +198,8 @@ impl RequestHistogram {
                 if upper.is_infinite() {
                     return lower;
                 }
-                return lower + (upper - lower) * (rank - below as f64) / (cumulative - below) as f64;
+                return lower
+                    + (upper - lower) * (rank - below as f64) / (cumulative - below) as f64;
             }
             (lower, below) = (upper, cumulative);
         }

@@ -32,16 +32,27 @@ struct Args {
 
 impl Args {
     fn parse() -> Result<Args, String> {
-        let mut args = Args { addr: DEFAULT_ADDR.parse().expect("a valid default"), demo: false };
+        let mut args = Args {
+            addr: DEFAULT_ADDR.parse().expect("a valid default"),
+            demo: false,
+        };
         let mut words = std::env::args().skip(1);
         while let Some(word) = words.next() {
             match word.as_str() {
                 "--demo" => args.demo = true,
                 "--addr" => {
-                    let value = words.next().ok_or("--addr needs an address, e.g. 127.0.0.1:3000")?;
-                    args.addr = value.parse().map_err(|e| format!("--addr {value:?}: {e}"))?;
+                    let value = words
+                        .next()
+                        .ok_or("--addr needs an address, e.g. 127.0.0.1:3000")?;
+                    args.addr = value
+                        .parse()
+                        .map_err(|e| format!("--addr {value:?}: {e}"))?;
                 }
-                other => return Err(format!("unknown argument {other:?}; expected --demo or --addr ADDR")),
+                other => {
+                    return Err(format!(
+                        "unknown argument {other:?}; expected --demo or --addr ADDR"
+                    ));
+                }
             }
         }
         Ok(args)
@@ -51,7 +62,9 @@ impl Args {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse()?;
     let guard = Config::new().init()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.addr).await?;
         let addr = listener.local_addr()?;

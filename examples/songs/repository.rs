@@ -53,7 +53,11 @@ pub struct Repository {
 
 impl Repository {
     pub fn new(table: &'static str) -> Self {
-        Repository { table, songs: Mutex::default(), next_id: AtomicU64::new(1) }
+        Repository {
+            table,
+            songs: Mutex::default(),
+            next_id: AtomicU64::new(1),
+        }
     }
 
     #[observe(
@@ -66,11 +70,17 @@ impl Repository {
     pub async fn save_event(&self, event: &Event<'_>) -> Result<u64, StorageError> {
         // The stand-in for a constraint the real database would enforce.
         if event.song.title == "crash" {
-            return Err(StorageError(format!("title {:?} is rejected", event.song.title)));
+            return Err(StorageError(format!(
+                "title {:?} is rejected",
+                event.song.title
+            )));
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         tracing::info!(song_id = id, "stored");
-        self.songs.lock().expect("songs lock").insert(id, event.song.clone());
+        self.songs
+            .lock()
+            .expect("songs lock")
+            .insert(id, event.song.clone());
         Ok(id)
     }
 

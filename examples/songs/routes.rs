@@ -23,7 +23,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(server: SocketAddr) -> Self {
-        AppState { repository: Repository::new("songs"), vendors: VendorClient::new(server) }
+        AppState {
+            repository: Repository::new("songs"),
+            vendors: VendorClient::new(server),
+        }
     }
 }
 
@@ -36,7 +39,13 @@ pub fn router(state: Arc<AppState>, metrics: Metrics) -> Router {
         .route(
             "/metrics",
             get(move || async move {
-                ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics.render())
+                (
+                    [(
+                        header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    metrics.render(),
+                )
             }),
         )
         .layer(ObserveLayer::new())
@@ -51,7 +60,13 @@ async fn create_song(
     State(state): State<Arc<AppState>>,
     Json(song): Json<Song>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let id = state.repository.save_event(&Event { kind: EventKind::SongCreated, song: &song }).await?;
+    let id = state
+        .repository
+        .save_event(&Event {
+            kind: EventKind::SongCreated,
+            song: &song,
+        })
+        .await?;
     for vendor in VENDORS {
         let state = state.clone();
         let title = song.title.clone();
@@ -67,8 +82,16 @@ async fn create_song(
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
-async fn find_song(State(state): State<Arc<AppState>>, Path(id): Path<u64>) -> Result<Json<Song>, ApiError> {
-    state.repository.find(id).await.map(Json).ok_or(ApiError::NotFound)
+async fn find_song(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<u64>,
+) -> Result<Json<Song>, ApiError> {
+    state
+        .repository
+        .find(id)
+        .await
+        .map(Json)
+        .ok_or(ApiError::NotFound)
 }
 
 enum ApiError {
@@ -86,7 +109,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "no such song").into_response(),
-            ApiError::Storage(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
+            ApiError::Storage(error) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
+            }
         }
     }
 }

@@ -50,13 +50,21 @@ impl VendorClient {
 
     #[observe(otel_kind = "client", skip(self, title), fields(vendor = vendor), err)]
     pub async fn lookup(&self, vendor: &'static str, title: &str) -> Result<Offer, VendorError> {
-        let uri = format!("{}/vendors/{vendor}/offers?title={}", self.base, percent_encode(title));
+        let uri = format!(
+            "{}/vendors/{vendor}/offers?title={}",
+            self.base,
+            percent_encode(title)
+        );
         let mut request = http::Request::get(uri)
             .body(Empty::new())
             .map_err(|e| VendorError(e.to_string()))?;
         // The vendor's server span joins this trace.
         observe::runtime::http::inject_trace_context(request.headers_mut());
-        let response = self.http.request(request).await.map_err(|e| VendorError(e.to_string()))?;
+        let response = self
+            .http
+            .request(request)
+            .await
+            .map_err(|e| VendorError(e.to_string()))?;
         let status = response.status();
         let body = response
             .into_body()
@@ -80,8 +88,19 @@ pub struct OfferQuery {
 
 /// `GET /vendors/{vendor}/offers?title=…`: a deterministic price per vendor and title.
 pub async fn offers(Path(vendor): Path<String>, Query(query): Query<OfferQuery>) -> Json<Offer> {
-    let price_cents = 99 + query.title.bytes().chain(vendor.bytes()).map(u64::from).sum::<u64>() % 200;
-    Json(Offer { vendor, title: query.title, price_cents })
+    let price_cents = 99
+        + query
+            .title
+            .bytes()
+            .chain(vendor.bytes())
+            .map(u64::from)
+            .sum::<u64>()
+            % 200;
+    Json(Offer {
+        vendor,
+        title: query.title,
+        price_cents,
+    })
 }
 
 fn percent_encode(text: &str) -> String {

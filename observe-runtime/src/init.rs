@@ -15,6 +15,9 @@ use crate::log::{LogFormat, LogLayer};
 use crate::metrics::{Metrics, MetricsConfig, MetricsServer};
 use crate::otel::{OtelError, OtelPipeline, exporter_noise_filter};
 
+/// Counts the log lines a lossy writer dropped.
+const DROPPED_LINES: &str = "observe_log_lines_dropped_total";
+
 /// How long dropping the [`Guard`] waits for pending spans to reach the collector.
 pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -111,8 +114,7 @@ fn start(
             .map_err(InitError::Writer)?;
             let dropped = writer.clone();
             metrics.add_collector(move || {
-                metrics::counter!("observe_log_lines_dropped_total")
-                    .absolute(dropped.dropped_lines());
+                metrics::counter!(DROPPED_LINES).absolute(dropped.dropped_lines());
             });
             (Some(LogLayer::new(writer).with_format(format)), Some(guard))
         }
@@ -135,6 +137,10 @@ fn start(
     metrics
         .install_global()
         .map_err(|_| InitError::Metrics("a global metrics recorder is already installed".into()))?;
+    metrics::describe_counter!(
+        DROPPED_LINES,
+        "Log lines dropped because the writer fell behind (OBSERVE_LOG_LOSSY=true)."
+    );
 
     Ok(Guard {
         metrics,

@@ -59,11 +59,16 @@ impl Store {
         if span.extensions().get::<SpanRecord>().is_some() {
             return;
         }
-        let parent = span.parent().and_then(|parent| {
-            let extensions = parent.extensions();
-            let record = extensions.get::<SpanRecord>()?;
-            Some((record.trace_id, record.span_id))
-        });
+        let parent = match span.parent() {
+            Some(parent) => {
+                let extensions = parent.extensions();
+                extensions
+                    .get::<SpanRecord>()
+                    .map(|record| (record.trace_id, record.span_id))
+            }
+            // A root span may continue a caller's trace (see `http`).
+            None => super::remote::remote_parent(),
+        };
         let (trace_id, span_id) = self.otel_ids_of(id).unwrap_or_else(|| {
             let trace_id = parent.map_or_else(new_trace_id, |(trace_id, _)| trace_id);
             (trace_id, new_span_id())
