@@ -153,7 +153,12 @@ impl LogLayer {
             let metadata = span.metadata();
             encoder.begin(out);
             encoder.plain_str(out, "level", level_str(metadata.level()));
-            encoder.str(out, "span_name", metadata.name());
+            // `otel.name` names spans whose name is only known at run time (HTTP routes).
+            let name = record
+                .field(crate::fields::OTEL_NAME)
+                .and_then(FieldValue::as_str)
+                .unwrap_or(metadata.name());
+            encoder.str(out, "span_name", name);
             let mut hex_buf = [0; 32];
             let span_id = record.span_id().to_bytes();
             encoder.plain_str(out, "span", hex(&span_id, &mut hex_buf));
