@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
+use observe::runtime::Guard;
 use observe::runtime::config::Config;
 use observe::runtime::http::{ObserveLayer, inject_trace_context};
 use observe::runtime::log::writer::MemorySink;
-use observe::runtime::Guard;
 use observe_testkit::logfmt::parse_line;
 use observe_testkit::otlp::{ReceivedSpan, Receiver};
 
@@ -44,26 +44,46 @@ fn harness() -> &'static Harness {
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
             runtime.block_on(async move {
                 let app = Router::new()
                     .route("/items/{id}", get(|| async { "an item" }))
-                    .route("/fail", get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "broken") }))
+                    .route(
+                        "/fail",
+                        get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "broken") }),
+                    )
                     .route("/gone", get(|| async { (StatusCode::NOT_FOUND, "gone") }))
                     .route(
                         "/outgoing",
                         get(|| async {
                             let mut headers = http::HeaderMap::new();
                             inject_trace_context(&mut headers);
-                            headers.get("traceparent").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+                            headers
+                                .get("traceparent")
+                                .map(|v| v.to_str().unwrap().to_owned())
+                                .unwrap_or_default()
                         }),
                     )
                     .layer(ObserveLayer::new());
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+                axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .await
+                .unwrap();
             });
         });
-        Harness { addr, logs, receiver, guard }
+        Harness {
+            addr,
+            logs,
+            receiver,
+            guard,
+        }
     })
 }
 
@@ -75,15 +95,22 @@ struct Reply {
 
 impl Reply {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
 fn get_with(path: &str, headers: &[(&str, &str)]) -> Reply {
     let addr = harness().addr;
     let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nUser-Agent: probe/1.0\r\n");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nUser-Agent: probe/1.0\r\n"
+    );
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -94,12 +121,23 @@ fn get_with(path: &str, headers: &[(&str, &str)]) -> Reply {
     let raw = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = raw.split_once("\r\n\r\n").unwrap();
     let mut lines = head.lines();
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(": "))
         .map(|(n, v)| (n.to_owned(), v.to_owned()))
         .collect();
-    Reply { status, headers, body: body.to_owned() }
+    Reply {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
 }
 
 type Line = Vec<(String, String)>;
@@ -112,13 +150,15 @@ fn value<'a>(line: &'a Line, key: &str) -> Option<&'a str> {
 fn close_line(request_id: &str) -> Line {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        harness().logs.lines();
         let found = harness()
             .logs
             .lines()
             .iter()
             .map(|l| parse_line(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-            .find(|l| value(l, "request_id") == Some(request_id) && value(l, "span_event") == Some("close_span"));
+            .find(|l| {
+                value(l, "request_id") == Some(request_id)
+                    && value(l, "span_event") == Some("close_span")
+            });
         if let Some(line) = found {
             return line;
         }
@@ -130,11 +170,19 @@ fn close_line(request_id: &str) -> Line {
 fn exported(trace_id: &str) -> Vec<ReceivedSpan> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let spans: Vec<_> = harness().receiver.spans().into_iter().filter(|s| s.trace_id == trace_id).collect();
+        let spans: Vec<_> = harness()
+            .receiver
+            .spans()
+            .into_iter()
+            .filter(|s| s.trace_id == trace_id)
+            .collect();
         if !spans.is_empty() {
             return spans;
         }
-        assert!(Instant::now() < deadline, "trace {trace_id} was not exported");
+        assert!(
+            Instant::now() < deadline,
+            "trace {trace_id} was not exported"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -161,15 +209,24 @@ fn a_request_gets_a_server_span_with_the_semantic_convention_attributes() {
     ] {
         assert_eq!(value(&line, key), Some(expected), "{key} in {line:?}");
     }
-    assert_eq!(value(&line, "server.port"), Some(harness().addr.port().to_string().as_str()));
+    assert_eq!(
+        value(&line, "server.port"),
+        Some(harness().addr.port().to_string().as_str())
+    );
     assert_eq!(value(&line, "otel.status_code"), None);
     assert_eq!(value(&line, "observe.result"), None);
 }
 
 #[test]
 fn server_errors_fail_the_span_but_client_errors_do_not() {
-    assert_eq!(get_with("/fail", &[("x-request-id", "status-500")]).status, 500);
-    assert_eq!(get_with("/gone", &[("x-request-id", "status-404")]).status, 404);
+    assert_eq!(
+        get_with("/fail", &[("x-request-id", "status-500")]).status,
+        500
+    );
+    assert_eq!(
+        get_with("/gone", &[("x-request-id", "status-404")]).status,
+        404
+    );
     let failed = close_line("status-500");
     assert_eq!(value(&failed, "otel.status_code"), Some("ERROR"));
     assert_eq!(value(&failed, "observe.result"), Some("error"));
@@ -198,9 +255,20 @@ fn the_duration_histogram_counts_by_method_route_and_status_never_by_raw_path() 
             .unwrap_or(0)
     };
     let text = harness().guard.metrics_text();
-    assert!(count(r#"http_request_method="GET",http_route="/items/{id}",http_response_status_code="200""#) >= 3, "{text}");
-    assert!(count(r#"http_request_method="GET",http_route="",http_response_status_code="404""#) >= 2, "{text}");
-    assert!(!text.contains("/no/such/path"), "a raw path became a label:\n{text}");
+    assert!(
+        count(
+            r#"http_request_method="GET",http_route="/items/{id}",http_response_status_code="200""#
+        ) >= 3,
+        "{text}"
+    );
+    assert!(
+        count(r#"http_request_method="GET",http_route="",http_response_status_code="404""#) >= 2,
+        "{text}"
+    );
+    assert!(
+        !text.contains("/no/such/path"),
+        "a raw path became a label:\n{text}"
+    );
     assert!(text.contains("# TYPE http_server_request_duration_seconds histogram"));
     assert!(text.contains(r#"le="0.005""#) && text.contains(r#"le="10""#));
 }
@@ -210,25 +278,49 @@ fn an_incoming_traceparent_is_continued_and_a_malformed_one_starts_a_new_trace()
     let trace = "0af7651916cd43dd8448eb211c80319c";
     let caller = "b7ad6b7169203331";
     let traceparent = format!("00-{trace}-{caller}-01");
-    let reply = get_with("/items/1", &[("traceparent", traceparent.as_str()), ("x-request-id", "tp-ok")]);
+    let reply = get_with(
+        "/items/1",
+        &[
+            ("traceparent", traceparent.as_str()),
+            ("x-request-id", "tp-ok"),
+        ],
+    );
     assert_eq!(reply.status, 200);
     let line = close_line("tp-ok");
     assert_eq!(value(&line, "trace_id"), Some(trace));
     assert_eq!(value(&line, "parent_span"), Some(caller));
     let spans = exported(trace);
-    let server = spans.iter().find(|s| s.kind == "server").expect("the server span");
+    let server = spans
+        .iter()
+        .find(|s| s.kind == "server")
+        .expect("the server span");
     assert_eq!(server.parent_span_id, caller);
     assert_eq!(server.name, "GET /items/{id}");
-    assert_eq!(value(&line, "span"), Some(server.span_id.as_str()), "logs and export share ids");
+    assert_eq!(
+        value(&line, "span"),
+        Some(server.span_id.as_str()),
+        "logs and export share ids"
+    );
 
     let huge = format!("00-{}-{caller}-01", "f".repeat(4096));
-    for (id, bad) in [("tp-bad-1", "00-zz-yy-01"), ("tp-bad-2", "not a traceparent"), ("tp-bad-3", huge.as_str())] {
-        assert_eq!(get_with("/items/1", &[("traceparent", bad), ("x-request-id", id)]).status, 200);
+    for (id, bad) in [
+        ("tp-bad-1", "00-zz-yy-01"),
+        ("tp-bad-2", "not a traceparent"),
+        ("tp-bad-3", huge.as_str()),
+    ] {
+        assert_eq!(
+            get_with("/items/1", &[("traceparent", bad), ("x-request-id", id)]).status,
+            200
+        );
         let line = close_line(id);
         let trace_id = value(&line, "trace_id").unwrap();
         assert_eq!(trace_id.len(), 32);
         assert_ne!(trace_id, trace);
-        assert_eq!(value(&line, "parent_span"), None, "a new trace has no parent");
+        assert_eq!(
+            value(&line, "parent_span"),
+            None,
+            "a new trace has no parent"
+        );
     }
 }
 
@@ -238,7 +330,10 @@ fn request_ids_are_echoed_generated_or_replaced() {
     assert_eq!(kept.header("x-request-id"), Some("rid-kept"));
 
     let generated = get_with("/items/1", &[]);
-    let id = generated.header("x-request-id").expect("a generated id").to_owned();
+    let id = generated
+        .header("x-request-id")
+        .expect("a generated id")
+        .to_owned();
     assert_eq!(id.len(), 36);
     assert_eq!(&id[14..15], "7", "UUIDv7: {id}");
     close_line(&id);
@@ -268,9 +363,15 @@ fn credentials_reach_no_output() {
     let spans = exported(&trace);
     let logs = String::from_utf8(harness().logs.contents()).unwrap();
     assert!(!logs.contains(SECRET), "a secret reached the logs");
-    assert!(!harness().guard.metrics_text().contains(SECRET), "a secret reached the metrics");
+    assert!(
+        !harness().guard.metrics_text().contains(SECRET),
+        "a secret reached the metrics"
+    );
     for span in spans {
-        assert!(!format!("{span:?}").contains(SECRET), "a secret reached an exported span");
+        assert!(
+            !format!("{span:?}").contains(SECRET),
+            "a secret reached an exported span"
+        );
     }
 }
 
@@ -282,5 +383,9 @@ fn outgoing_calls_carry_the_server_span_trace() {
     let parts: Vec<&str> = reply.body.split('-').collect();
     assert_eq!(parts.len(), 4, "a traceparent: {}", reply.body);
     assert_eq!(Some(parts[1]), value(&line, "trace_id"));
-    assert_eq!(Some(parts[2]), value(&line, "span"), "the callee's parent is the server span");
+    assert_eq!(
+        Some(parts[2]),
+        value(&line, "span"),
+        "the callee's parent is the server span"
+    );
 }

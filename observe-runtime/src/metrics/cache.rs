@@ -107,6 +107,32 @@ impl SeriesCache {
         shard.insert_unique(hash, entry, |entry| entry.hash);
     }
 
+    /// Runs `observe` as the cached path does: under a shard's read lock, so that
+    /// [`drain`](Self::drain) never runs at the same time.
+    pub(crate) fn observing<R>(&self, hash: u64, observe: impl FnOnce() -> R) -> R {
+        let _shard = self
+            .shard(hash)
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        observe()
+    }
+
+    /// Runs `drain` with every shard write-locked: no observation is in flight.
+    ///
+    /// metrics-util 0.20's `AtomicBucket` (the exporter's histogram buffer) loses a sample
+    /// when a drain detaches the buffer between a writer loading it and claiming a slot;
+    /// the reliability load test caught it (a histogram count one short of its counter).
+    /// Every observation of this layer holds a shard read lock, so draining here cannot race
+    /// them. The cost is that recording waits while a scrape renders.
+    pub(crate) fn drain<R>(&self, drain: impl FnOnce() -> R) -> R {
+        let _shards: Vec<_> = self
+            .shards
+            .iter()
+            .map(|shard| shard.write().unwrap_or_else(PoisonError::into_inner))
+            .collect();
+        drain()
+    }
+
     fn shard(&self, hash: u64) -> &RwLock<HashTable<Entry>> {
         // Middle bits: hashbrown indexes buckets by the low bits and tags by the top seven.
         &self.shards[(hash >> 32) as usize % SHARDS]

@@ -79,13 +79,14 @@ impl Metrics {
         let recording = Arc::new(Recording::new(recorder.clone(), config.cardinality_limit));
         let (stop, stopped) = mpsc::channel();
         let upkeep = handle.clone();
+        let draining = recording.clone();
         // Without a thread the buffer grows until someone renders; failing to spawn one is
         // no reason to refuse metrics, so it is not an error.
         let _ = std::thread::Builder::new()
             .name("observe-metrics-upkeep".into())
             .spawn(move || {
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(UPKEEP_INTERVAL) {
-                    upkeep.run_upkeep();
+                    draining.drain(|| upkeep.run_upkeep());
                 }
             });
         Ok(Metrics {
@@ -183,7 +184,7 @@ impl Metrics {
                 }
             });
         }
-        self.shared.handle.render()
+        self.shared.recording.drain(|| self.shared.handle.render())
     }
 
     /// Makes this registry the process-wide `metrics` recorder, so that the app's own

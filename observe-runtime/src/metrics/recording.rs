@@ -87,20 +87,26 @@ impl Recording {
         let family = self.family(probe.name);
         match family.resolve(probe.labels.clone(), probe.outcome, &*self.recorder) {
             Resolved::Regular(series) => {
-                series.observe(seconds);
+                self.cache.observing(hash, || series.observe(seconds));
                 self.cache.insert(hash, probe, series);
                 None
             }
             // Not cached: the point of the guard is that unbounded label values stop costing
             // memory, so past the limit each call re-checks the family (no allocation).
             Resolved::Overflow { series, first } => {
-                series.observe(seconds);
+                self.cache.observing(hash, || series.observe(seconds));
                 first.then(|| Overflowed {
                     metric: probe.name.into(),
                     limit: self.limit,
                 })
             }
         }
+    }
+
+    /// Runs a drain of the exporter's histogram buffers (render, upkeep) while no
+    /// observation is in flight; see [`SeriesCache::drain`].
+    pub(crate) fn drain<R>(&self, drain: impl FnOnce() -> R) -> R {
+        self.cache.drain(drain)
     }
 
     fn family(&self, name: &str) -> Arc<Family> {
