@@ -7,7 +7,7 @@ use quote::quote;
 use syn::parse::{Parse, ParseStream};
 use syn::{Expr, LitStr, Token};
 
-use crate::attr::{Args, Level, Macro};
+use crate::attr::{Args, Macro};
 use crate::valid::{self, Errors};
 
 struct Input {
@@ -92,7 +92,7 @@ fn expand(tokens: TokenStream) -> syn::Result<TokenStream> {
         Some(target) => quote!(#target),
         None => quote!(::core::module_path!()),
     };
-    let level = level_tokens(args.level.as_ref());
+    let level = crate::instrument::level_tokens(args.level.as_ref());
     let fields = crate::fields::span_fields(&args, None);
     Ok(quote! {{
         // Evaluated here, where the macro is written, like any other argument.
@@ -123,21 +123,4 @@ fn expand(tokens: TokenStream) -> syn::Result<TokenStream> {
             __observe_span,
         )
     }})
-}
-
-/// A `tracing::Level` expression; `level` was validated already.
-fn level_tokens(level: Option<&Level>) -> TokenStream {
-    let named = |s: &str| match s.to_ascii_lowercase().as_str() {
-        "trace" | "1" => quote!(::observe::__private::tracing::Level::TRACE),
-        "debug" | "2" => quote!(::observe::__private::tracing::Level::DEBUG),
-        "warn" | "4" => quote!(::observe::__private::tracing::Level::WARN),
-        "error" | "5" => quote!(::observe::__private::tracing::Level::ERROR),
-        _ => quote!(::observe::__private::tracing::Level::INFO),
-    };
-    match level {
-        None => named("info"),
-        Some(Level::Str(s)) => named(&s.value()),
-        Some(Level::Int(i)) => named(i.base10_digits()),
-        Some(Level::Path(p)) => quote!(#p),
-    }
 }

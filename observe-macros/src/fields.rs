@@ -11,12 +11,7 @@ use crate::attr::{Args, Field, Kind, LabelName};
 /// (which then always records a metric, `function_calls` by default) and `None` for
 /// `observe_async!` (which records a metric only when `metric` is given).
 pub(crate) fn span_fields(args: &Args, function: Option<&Ident>) -> Vec<TokenStream> {
-    let mut out: Vec<TokenStream> = args
-        .fields
-        .iter()
-        .flatten()
-        .map(|field| user_field(field, function.is_none()))
-        .collect();
+    let mut out: Vec<TokenStream> = args.fields.iter().flatten().map(user_field).collect();
 
     let metric_name = args.metric.as_ref().map(|m| m.value());
     match (&metric_name, function) {
@@ -54,11 +49,27 @@ pub(crate) fn span_fields(args: &Args, function: Option<&Ident>) -> Vec<TokenStr
     out
 }
 
-/// A user field, re-emitted as written. In `span!` (used by `observe_async!`) a bare
-/// `name` means "the local variable `name`", whereas in `#[instrument(fields(name))]` it
-/// means "declared, recorded later"; keep the `#[instrument]` meaning for both macros.
-fn user_field(field: &Field, for_span_macro: bool) -> TokenStream {
-    if for_span_macro && field.value.is_none() && field.kind == Kind::Value {
+/// The single-segment names among the metric fields `#[observe]` adds: a parameter of the
+/// same name is not recorded (tracing-attributes lets a field replace a parameter).
+pub(crate) fn own_field_names(args: &Args) -> Vec<String> {
+    let mut names = vec!["metric_name".to_owned()];
+    if args.metric.is_none() {
+        names.extend([
+            "metric_label_function".to_owned(),
+            "metric_label_module".to_owned(),
+        ]);
+    }
+    for label in args.labels.iter().flatten() {
+        names.push(format!("metric_label_{}", label.name.value()));
+    }
+    names
+}
+
+/// A user field, re-emitted as written for `span!`. In `span!` a bare `name` means "the
+/// local variable `name`", whereas in `#[instrument(fields(name))]` it means "declared,
+/// recorded later" (`Empty`); both macros keep the `#[instrument]` meaning.
+fn user_field(field: &Field) -> TokenStream {
+    if field.value.is_none() && field.kind == Kind::Value {
         let name = &field.name;
         return quote!(#name = ::observe::__private::EMPTY);
     }

@@ -18,6 +18,7 @@ mod attr;
 mod body;
 mod expand;
 mod fields;
+mod instrument;
 mod suggest;
 mod valid;
 
