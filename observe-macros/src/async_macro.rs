@@ -94,16 +94,21 @@ fn expand(tokens: TokenStream) -> syn::Result<TokenStream> {
     };
     let level = crate::instrument::level_tokens(args.level.as_ref());
     let fields = crate::fields::span_fields(&args, None);
+    let callsite = crate::fields::callsite(&quote!(#name), &target, &level, &fields);
+    let values = crate::fields::values(&fields);
     Ok(quote! {{
         // Evaluated here, where the macro is written, like any other argument.
         let __observe_future = #future;
-        let __observe_span = ::observe::__private::tracing::span!(
-            target: #target,
-            parent: ::core::option::Option::None::<::observe::__private::tracing::Id>,
-            #level,
-            #name,
-            #(#fields),*
-        );
+        let __observe_span = {
+            #callsite
+            match ::observe::__private::enabled(&__OBSERVE_CALLSITE) {
+                ::core::option::Option::Some(__observe_on) => __observe_on.child_span(
+                    ::core::option::Option::None::<::observe::__private::tracing::Id>,
+                    #values,
+                ),
+                ::core::option::Option::None => ::observe::__private::tracing::Span::none(),
+            }
+        };
         ::observe::__private::follow_current(&__observe_span);
         ::observe::__private::tracing::Instrument::instrument(
             async move {

@@ -161,19 +161,20 @@ fn never_result(ty: &Type) -> bool {
 /// removed).
 pub(crate) fn sync_fn(inst: &Instrument, ret: &ReturnType, stmts: TokenStream) -> TokenStream {
     let output = Output::from_return(ret);
-    let level = &inst.level;
-    let span = &inst.span;
+    let callsite = &inst.callsite;
+    let new_span = &inst.new_span;
     let follows = inst.follows_from(&format_ident!("__observe_span"));
     let guarded = guarded(inst, &output, stmts, false);
-    // Left uninitialised unless the level is enabled (tracing-attributes' trick): with the
+    // Left uninitialised unless the span is enabled (tracing-attributes' trick): with its
     // level filtered out, the call costs one comparison and no `Span` is built or dropped.
     quote! {
+        #callsite
         let __observe_span;
         let __observe_entered;
-        if ::observe::__private::tracing::level_enabled!(#level)
-            || ::observe::__private::tracing::if_log_enabled!(#level, { true } else { false })
+        if let ::core::option::Option::Some(__observe_on) =
+            ::observe::__private::enabled(&__OBSERVE_CALLSITE)
         {
-            __observe_span = #span;
+            __observe_span = #new_span;
             #follows
             __observe_entered = __observe_span.enter();
         }
@@ -189,11 +190,16 @@ pub(crate) fn async_fn(inst: &Instrument, ret: &ReturnType, stmts: TokenStream) 
 /// Creates the span, then awaits a future running `stmts` instrumented with it (or, when the
 /// span is disabled, not instrumented at all), as tracing-attributes does for `async fn`.
 fn instrumented_future(inst: &Instrument, output: &Output, stmts: TokenStream) -> TokenStream {
-    let span = &inst.span;
+    let callsite = &inst.callsite;
+    let new_span = &inst.new_span;
     let follows = inst.follows_from(&format_ident!("__observe_span"));
     let guarded = guarded(inst, output, stmts, true);
     quote! {
-        let __observe_span = #span;
+        #callsite
+        let __observe_span = match ::observe::__private::enabled(&__OBSERVE_CALLSITE) {
+            ::core::option::Option::Some(__observe_on) => #new_span,
+            ::core::option::Option::None => ::observe::__private::tracing::Span::none(),
+        };
         let __observe_future = async move { #guarded };
         if !__observe_span.is_disabled() {
             #follows
@@ -229,7 +235,7 @@ fn guarded(inst: &Instrument, output: &Output, stmts: TokenStream, in_async: boo
         }
     } else {
         (
-            quote!(),
+            quote!(#[allow(clippy::diverging_sub_expression)]),
             quote!({ #stmts }),
             quote!(#[allow(unreachable_code)]),
         )
@@ -354,11 +360,7 @@ fn leaves_early(tokens: TokenStream) -> bool {
                 }
             }
             TokenTree::Punct(p) if p.as_char() == '?' => return true,
-            TokenTree::Group(g) => {
-                if leaves_early(g.stream()) {
-                    return true;
-                }
-            }
+            TokenTree::Group(g) if leaves_early(g.stream()) => return true,
             _ => {}
         }
     }

@@ -6,11 +6,12 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use syn::ext::IdentExt as _;
 use syn::spanned::Spanned as _;
 use syn::{Expr, FnArg, Ident, Pat, Signature, Type};
 
-use crate::attr::{Args, EventArgs, FieldName, Level};
-use crate::fields;
+use crate::attr::{Args, EventArgs, FieldName, Kind, Level};
+use crate::fields::{self, SpanField, Value};
 
 /// Everything the body shapes in `body.rs` need to instrument a function.
 pub(crate) struct Instrument {
@@ -18,10 +19,10 @@ pub(crate) struct Instrument {
     pub name: TokenStream,
     /// The span's target (also the events'): as given, or `::core::module_path!()`.
     pub target: TokenStream,
-    /// The span's level, a `tracing::Level` expression usable in a `static`.
-    pub level: TokenStream,
-    /// The `span!` invocation.
-    pub span: TokenStream,
+    /// The span's `static` callsite items (`__OBSERVE_CALLSITE`).
+    pub callsite: TokenStream,
+    /// The span, from `__observe_on: ::observe::__private::Enabled`.
+    pub new_span: TokenStream,
     pub follows_from: Option<Expr>,
     err: Option<Event>,
     ret: Option<Event>,
@@ -55,24 +56,18 @@ impl Instrument {
             .iter()
             .flatten()
             .filter_map(|f| match &f.name {
-                FieldName::Dotted(parts) if parts.len() == 1 => {
-                    Some(syn::ext::IdentExt::unraw(&parts[0]).to_string())
-                }
+                FieldName::Dotted(parts) if parts.len() == 1 => Some(parts[0].unraw().to_string()),
                 _ => None,
             })
             .chain(fields::own_field_names(args))
             .collect();
-        let params = param_fields(args, sig, &shadowing);
-        let parent = args.parent.as_ref().map(|p| quote!(parent: #p,));
-        let span = quote! {
-            ::observe::__private::tracing::span!(
-                target: #target,
-                #parent
-                #level,
-                #name,
-                #(#params,)*
-                #(#ours),*
-            )
+        let mut all = param_fields(args, sig, &shadowing);
+        all.extend(ours);
+        let callsite = fields::callsite(&name, &target, &level, &all);
+        let values = fields::values(&all);
+        let new_span = match &args.parent {
+            Some(parent) => quote!(__observe_on.child_span(#parent, #values)),
+            None => quote!(__observe_on.span(#values)),
         };
 
         let event = |event: &Option<EventArgs>, default: &TokenStream, display_default: bool| {
@@ -93,8 +88,8 @@ impl Instrument {
             ret: event(&args.ret, &level, false),
             name,
             target,
-            level,
-            span,
+            callsite,
+            new_span,
             follows_from: args.follows_from.clone(),
         }
     }
@@ -217,11 +212,10 @@ impl Record {
     }
 }
 
-/// `name = value` span fields for the arguments, as tracing-attributes records them:
-/// every binding of every parameter pattern (`self` included, with `Debug`), minus
-/// `skip(..)`, all of them with `skip_all`, and minus those a single-segment field of the
-/// same name replaces.
-fn param_fields(args: &Args, sig: &Signature, shadowing: &[String]) -> Vec<TokenStream> {
+/// Span fields for the arguments, as tracing-attributes records them: every binding of
+/// every parameter pattern (`self` included, with `Debug`), minus `skip(..)`, all of them
+/// with `skip_all`, and minus those a single-segment field of the same name replaces.
+fn param_fields(args: &Args, sig: &Signature, shadowing: &[String]) -> Vec<SpanField> {
     if args.skip_all.is_some() {
         return Vec::new();
     }
@@ -236,13 +230,14 @@ fn param_fields(args: &Args, sig: &Signature, shadowing: &[String]) -> Vec<Token
     bindings
         .into_iter()
         .filter(|(ident, _)| {
-            !skips.iter().any(|s| s == ident) && !shadowing.iter().any(|f| ident == f)
+            !skips.iter().any(|s| s == ident) && !shadowing.iter().any(|f| ident.unraw() == f)
         })
-        .map(|(ident, record)| match record {
-            Record::Value => quote!(#ident = #ident),
-            Record::Debug => {
-                quote!(#ident = ::observe::__private::tracing::field::debug(&#ident))
-            }
+        .map(|(ident, record)| {
+            let kind = match record {
+                Record::Value => Kind::Value,
+                Record::Debug => Kind::Debug,
+            };
+            SpanField::known(ident.unraw().to_string(), Value::Expr(kind, quote!(#ident)))
         })
         .collect()
 }
