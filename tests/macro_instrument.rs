@@ -269,6 +269,9 @@ twice! {
     }
 }
 
+/// An event: level, target, fields.
+type EventShape = (Level, String, Vec<(String, String)>);
+
 /// What the comparison looks at, per span, in creation order.
 #[derive(Debug, PartialEq)]
 struct Shape {
@@ -279,7 +282,7 @@ struct Shape {
     fields: Vec<(String, String)>,
     parent: Option<String>,
     follows_from: Vec<String>,
-    events: Vec<(Level, String, Vec<(String, String)>)>,
+    events: Vec<EventShape>,
     closed: bool,
 }
 

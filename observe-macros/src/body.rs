@@ -289,9 +289,10 @@ fn outcome(inst: &Instrument, output: &Output) -> TokenStream {
     }
 }
 
-/// Whether `tokens` may leave the enclosing block early: a `return`, a `?`, or a macro call
-/// that is not one of the well-known ones that never expand to either. Nested closures and
-/// items are not told apart (they only cost the closure).
+/// Whether `tokens` may leave the enclosing block early: a `return`, a `?` (the operator,
+/// not a sigil), or a call of a macro that is not one of the well-known ones that never
+/// expand to either. Nested closures and items are not told apart (they only cost the
+/// closure).
 fn leaves_early(tokens: TokenStream) -> bool {
     /// std's and tracing's (and log's) macros: none of them returns from the caller.
     const NEVER_RETURN: &[&str] = &[
@@ -359,7 +360,13 @@ fn leaves_early(tokens: TokenStream) -> bool {
                     return true;
                 }
             }
-            TokenTree::Punct(p) if p.as_char() == '?' => return true,
+            // A `?` right after an expression's last token is the try operator; after
+            // punctuation (or first) it is a sigil (`info!(?x)`) or a bound (`?Sized`).
+            TokenTree::Punct(p)
+                if p.as_char() == '?' && i > 0 && !matches!(tokens[i - 1], TokenTree::Punct(_)) =>
+            {
+                return true;
+            }
             TokenTree::Group(g) if leaves_early(g.stream()) => return true,
             _ => {}
         }
@@ -521,4 +528,59 @@ fn erase_impl_trait(ty: &Type) -> Type {
     let mut ty = ty.clone();
     Eraser.visit_type_mut(&mut ty);
     ty
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaves(src: &str) -> bool {
+        leaves_early(src.parse().unwrap())
+    }
+
+    #[test]
+    fn early_exits_are_found() {
+        assert!(!leaves("if flag { n + 1 } else { n * 2 }"));
+        assert!(!leaves(
+            "let x = vec![1]; tracing::info!(?x); if !(a && b) { 1 } else { 2 }"
+        ));
+        assert!(!leaves(
+            "match x { Some(v) => v, None => panic!(\"none\") }"
+        ));
+        assert!(leaves("if x { return 1; } 2"));
+        assert!(leaves("let n = s.parse::<u32>()?; n"));
+        assert!(leaves("{ { foo()? } }"));
+        assert!(leaves("tracing::info!(n = s.parse::<u32>()?)"));
+        assert!(leaves("x.0?"));
+        assert!(!leaves("fn g<T: ?Sized>(_: &T) {} tracing::info!(%a, ?b)"));
+        assert!(leaves("anyhow::ensure!(ok, \"no\"); 1"));
+        assert!(leaves("bail!(\"no\")"));
+        assert!(
+            leaves("let f = |x| return x; f(1)"),
+            "conservative for closures"
+        );
+    }
+
+    #[test]
+    fn async_tails_are_found_only_when_possible() {
+        let find = |src: &str| AsyncTail::find(&src.parse().unwrap()).is_some();
+        assert!(find("Box::pin(async move { 1 })"));
+        assert!(find("let x = 1; ::std::boxed::Box::pin(async move { x })"));
+        assert!(find("async move { 1 }"));
+        assert!(!find("let f = async { 1 }; f"));
+        assert!(!find("Box::pin(fut)"));
+        assert!(!find("x + 1"));
+    }
+
+    #[test]
+    fn plain_types_skip_the_probe() {
+        let never = |src: &str| never_result(&syn::parse_str(src).unwrap());
+        assert!(never("u64"));
+        assert!(never("&Result<u8, ()>"));
+        assert!(never("(u8, String)"));
+        assert!(!never("Result<u8, ()>"));
+        assert!(!never("io::Result<()>"));
+        assert!(!never("Self"));
+        assert!(!never("MyAlias"));
+    }
 }
