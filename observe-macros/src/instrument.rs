@@ -23,7 +23,7 @@ pub(crate) struct Instrument {
     pub callsite: TokenStream,
     /// The span, from `__observe_on: ::observe::__private::Enabled`.
     pub new_span: TokenStream,
-    pub follows_from: Option<Expr>,
+    follows_from: Option<Expr>,
     err: Option<Event>,
     ret: Option<Event>,
 }
