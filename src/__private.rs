@@ -4,11 +4,131 @@
 //! The expansion of `#[observe]` and `observe_async!` refers to everything here by the
 //! absolute path `::observe::__private::...`, so user crates need no `use` of their own.
 
-/// The `tracing` the expansions use: `#[::observe::__private::tracing::instrument]`,
-/// `::observe::__private::tracing::span!` and `field::Empty`.
+/// The `tracing` the expansions use: `Level`, `Span`, `Instrument`, `field::{debug,
+/// display}`, `event!` (for `err` / `ret`) and `Id`.
 pub use tracing;
 
-use tracing::field;
+use tracing::callsite::{Callsite as _, DefaultCallsite, Identifier};
+use tracing::field::{self, FieldSet, Value};
+use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
+use tracing::metadata::Kind;
+use tracing::{Level, Metadata, Span};
+
+/// A span callsite, as `tracing::span!` declares it (`static`, registered on first use).
+pub type Callsite = DefaultCallsite;
+
+/// A span callsite's metadata.
+pub type Meta = Metadata<'static>;
+
+/// The callsite for `meta` (a `const fn`, for the expansion's `static`).
+pub const fn callsite(meta: &'static Meta) -> Callsite {
+    DefaultCallsite::new(meta)
+}
+
+/// A span's metadata, as `tracing::span!` builds it; `fields` are the final field names
+/// (`r#` already removed by the macro).
+#[allow(clippy::too_many_arguments)]
+pub const fn span_meta(
+    name: &'static str,
+    target: &'static str,
+    level: Level,
+    file: &'static str,
+    line: u32,
+    module_path: &'static str,
+    fields: &'static [&'static str],
+    callsite: &'static Callsite,
+) -> Meta {
+    Metadata::new(
+        name,
+        target,
+        level,
+        Some(file),
+        Some(line),
+        Some(module_path),
+        FieldSet::new(fields, Identifier(callsite)),
+        Kind::SPAN,
+    )
+}
+
+/// A span callsite that is enabled: [`enabled`] said so, and [`span`](Self::span) makes the
+/// span from the field values (evaluated only then, as with `tracing::span!`).
+#[derive(Clone, Copy)]
+pub struct Enabled {
+    meta: &'static Meta,
+    /// Disabled for `tracing` but wanted by its `log` fallback (feature `log`, no
+    /// subscriber): the span is made disabled and its values go to `log`.
+    log_only: bool,
+}
+
+/// Whether the span of `callsite` is enabled, with `tracing::span!`'s checks in its order:
+/// static and global max level (the fast path: a filtered-out level costs one load and a
+/// compare), then the callsite's cached interest, then the subscriber's `enabled`.
+#[inline(always)]
+pub fn enabled(callsite: &'static Callsite) -> Option<Enabled> {
+    let meta = callsite.metadata();
+    let level = *meta.level();
+    if level <= STATIC_MAX_LEVEL && level <= LevelFilter::current() && interested(callsite) {
+        return Some(Enabled {
+            meta,
+            log_only: false,
+        });
+    }
+    log_fallback(meta)
+}
+
+#[inline]
+fn interested(callsite: &'static Callsite) -> bool {
+    let interest = callsite.interest();
+    !interest.is_never()
+        && (interest.is_always()
+            || tracing::dispatcher::get_default(|current| current.enabled(callsite.metadata())))
+}
+
+/// `tracing::span!`'s `log` fallback for a disabled span: without the `log` feature this is
+/// `None`; with it, `Some` when no subscriber is set and `log` wants the level.
+#[inline(always)]
+fn log_fallback(meta: &'static Meta) -> Option<Enabled> {
+    tracing::if_log_enabled! { *meta.level(), {
+        return Some(Enabled { meta, log_only: true });
+    }}
+    let _ = meta;
+    None
+}
+
+impl Enabled {
+    /// The span, with the current span as parent; `values` has one entry per field.
+    #[inline]
+    pub fn span(self, values: &[Option<&dyn Value>]) -> Span {
+        let values = self.meta.fields().value_set_all(values);
+        if self.log_only {
+            disabled_for_log(self.meta, &values)
+        } else {
+            Span::new(self.meta, &values)
+        }
+    }
+
+    /// The span, with an explicit parent (`parent = ..`, or `None` for a root span).
+    #[inline]
+    pub fn child_span(
+        self,
+        parent: impl Into<Option<tracing::Id>>,
+        values: &[Option<&dyn Value>],
+    ) -> Span {
+        let values = self.meta.fields().value_set_all(values);
+        if self.log_only {
+            disabled_for_log(self.meta, &values)
+        } else {
+            Span::child_of(parent, self.meta, &values)
+        }
+    }
+}
+
+#[cold]
+fn disabled_for_log(meta: &'static Meta, values: &field::ValueSet<'_>) -> Span {
+    let span = Span::new_disabled(meta);
+    span.record_all(values);
+    span
+}
 
 /// Field names shared with `observe_runtime::fields`; spelled out here because the
 /// facade's expansion code must not depend on runtime internals.
@@ -92,9 +212,6 @@ pub fn follow_current(span: &tracing::Span) {
         span.follows_from(&current);
     }
 }
-
-/// `field::Empty`, for the outcome fields declared up front and recorded on failure.
-pub const EMPTY: field::Empty = field::Empty;
 
 // Autoref specialisation: `(&value).__observe_is_err()` resolves to `IsErrResult` for a
 // `Result` (its `&self` receiver matches `&Result` at the by-value probe step) and to

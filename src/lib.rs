@@ -11,8 +11,8 @@
 //! - [`runtime`] installs the layers that turn those spans into log lines, metrics and
 //!   OTLP exports.
 //!
-//! The crate using `#[observe]` must also depend on `tracing` (the attribute expands to
-//! `#[tracing::instrument]`, whose code names `::tracing::...`).
+//! The macros' expansions name everything through `observe` itself, so a crate using them
+//! needs no `tracing` dependency (add one only to write your own `tracing::info!` etc.).
 
 extern crate self as observe;
 

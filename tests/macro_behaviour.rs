@@ -146,6 +146,44 @@ fn err_without_err_option_and_early_return() {
     assert!(spans[2].events.is_empty(), "no `err` option, no event");
 }
 
+/// A user macro may hide a `return`: the body then runs in a closure, so the error is seen.
+macro_rules! fail_early {
+    ($e:expr) => {
+        return Err($e)
+    };
+}
+
+#[observe]
+fn via_macro(fail: bool) -> Result<u8, Failure> {
+    if fail {
+        fail_early!(Failure);
+    }
+    Ok(1)
+}
+
+/// No `return`, `?` or unknown macro: the body runs in a plain block.
+#[observe]
+fn plain_block(fail: bool) -> Result<u8, Failure> {
+    tracing::info!(fail, "deciding");
+    if fail { Err(Failure) } else { Ok(1) }
+}
+
+#[test]
+fn early_return_from_a_macro_and_plain_blocks() {
+    let (_, cap) = capture(|| {
+        assert!(via_macro(false).is_ok());
+        assert!(via_macro(true).is_err());
+        assert!(plain_block(false).is_ok());
+        assert!(plain_block(true).is_err());
+    });
+    let spans = cap.spans();
+    assert_ok(&spans[0]);
+    assert_error(&spans[1]);
+    assert_ok(&spans[2]);
+    assert_error(&spans[3]);
+    assert_eq!(spans[3].events.len(), 1, "the event is inside the span");
+}
+
 #[observe]
 fn panics(p: bool) -> u32 {
     if p {

@@ -7,7 +7,7 @@ use quote::quote;
 use syn::parse::{Parse, ParseStream};
 use syn::{Expr, LitStr, Token};
 
-use crate::attr::{Args, Level, Macro};
+use crate::attr::{Args, Macro};
 use crate::valid::{self, Errors};
 
 struct Input {
@@ -92,18 +92,23 @@ fn expand(tokens: TokenStream) -> syn::Result<TokenStream> {
         Some(target) => quote!(#target),
         None => quote!(::core::module_path!()),
     };
-    let level = level_tokens(args.level.as_ref());
+    let level = crate::instrument::level_tokens(args.level.as_ref());
     let fields = crate::fields::span_fields(&args, None);
+    let callsite = crate::fields::callsite(&quote!(#name), &target, &level, &fields);
+    let values = crate::fields::values(&fields);
     Ok(quote! {{
         // Evaluated here, where the macro is written, like any other argument.
         let __observe_future = #future;
-        let __observe_span = ::observe::__private::tracing::span!(
-            target: #target,
-            parent: ::core::option::Option::None::<::observe::__private::tracing::Id>,
-            #level,
-            #name,
-            #(#fields),*
-        );
+        let __observe_span = {
+            #callsite
+            match ::observe::__private::enabled(&__OBSERVE_CALLSITE) {
+                ::core::option::Option::Some(__observe_on) => __observe_on.child_span(
+                    ::core::option::Option::None::<::observe::__private::tracing::Id>,
+                    #values,
+                ),
+                ::core::option::Option::None => ::observe::__private::tracing::Span::none(),
+            }
+        };
         ::observe::__private::follow_current(&__observe_span);
         ::observe::__private::tracing::Instrument::instrument(
             async move {
@@ -123,21 +128,4 @@ fn expand(tokens: TokenStream) -> syn::Result<TokenStream> {
             __observe_span,
         )
     }})
-}
-
-/// A `tracing::Level` expression; `level` was validated already.
-fn level_tokens(level: Option<&Level>) -> TokenStream {
-    let named = |s: &str| match s.to_ascii_lowercase().as_str() {
-        "trace" | "1" => quote!(::observe::__private::tracing::Level::TRACE),
-        "debug" | "2" => quote!(::observe::__private::tracing::Level::DEBUG),
-        "warn" | "4" => quote!(::observe::__private::tracing::Level::WARN),
-        "error" | "5" => quote!(::observe::__private::tracing::Level::ERROR),
-        _ => quote!(::observe::__private::tracing::Level::INFO),
-    };
-    match level {
-        None => named("info"),
-        Some(Level::Str(s)) => named(&s.value()),
-        Some(Level::Int(i)) => named(i.base10_digits()),
-        Some(Level::Path(p)) => quote!(#p),
-    }
 }

@@ -1,9 +1,9 @@
 //! Parsing of the options of `#[observe(...)]` and `observe_async!(...)`.
 //!
 //! Parsing only checks syntax and keeps every token (with its span) so that `valid.rs` can
-//! point at the offending one and `expand.rs` can re-emit what the user wrote. The option
-//! grammar of the `#[tracing::instrument]` pass-through options mirrors
-//! tracing-attributes 0.1.31 (`attr.rs`), so whatever we accept, it accepts.
+//! point at the offending one and the expansion can use what the user wrote. The grammar of
+//! the `#[tracing::instrument]` options mirrors tracing-attributes 0.1.31 (`attr.rs`), so
+//! code written for `#[instrument]` is accepted with the same meaning.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};

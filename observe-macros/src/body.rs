@@ -1,39 +1,33 @@
-//! Wrapping a function body so that its outcome (error, panic, cancellation) is recorded
-//! on its span, at no cost beyond a discriminant check when the call succeeds.
+//! The instrumented body of a function: the span (created and entered as
+//! tracing-attributes does), the user's statements, and the recording of the outcome
+//! (error, panic, cancellation) on the span, at no cost beyond a discriminant check when
+//! the call succeeds.
 //!
-//! Three body shapes, chosen like tracing-attributes chooses its own:
-//! - `async fn`: `async move { body }.await` inside the fn, guard around it;
+//! Three shapes, chosen like tracing-attributes chooses its own:
+//! - a sync fn: the span is created only when its level is enabled, and entered for the
+//!   rest of the call;
+//! - an `async fn`: the span is created when the future is first polled, and the body's
+//!   future is `.instrument(span)`ed;
 //! - a fn whose tail is `Box::pin(async move { .. })` (what `#[async_trait]` produces) or
-//!   an `async move { .. }` block: the guard goes *inside* that async block, which is also
-//!   the block tracing-attributes instruments, so the span is current when the guard runs;
-//! - anything else: `(move || { body })()`, so `return` and `?` keep their meaning.
+//!   an `async move { .. }` block: that block is the one instrumented, as for `async fn`.
 //!
-//! In every shape the guard is created inside the instrumented code, i.e. while the span
-//! is entered, and it is finished or dropped there too (tracing's `Instrumented` enters
-//! the span while dropping the inner future, so cancellation is recorded on it as well).
+//! The user's statements run in a plain block when they cannot leave it early; when they
+//! hold a `return`, a `?` or a macro that might expand to one, they run in a closure (an
+//! async block for futures) so that the outcome is still seen.
+//!
+//! In every shape the outcome guard is created inside the instrumented code, i.e. while the
+//! span is entered, and it is finished or dropped there too (tracing's `Instrumented`
+//! enters the span while dropping the inner future, so cancellation is recorded on it).
 
-use proc_macro2::TokenStream;
-use quote::quote;
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use quote::{format_ident, quote};
+use syn::parse::Parser as _;
 use syn::visit_mut::VisitMut;
 use syn::{
     Block, Expr, ExprAsync, GenericArgument, PathArguments, ReturnType, Stmt, Type, TypeParamBound,
 };
 
-/// What to pass to `OutcomeGuard::new`: the span's name and target, which let the guard
-/// tell its own span from a caller's when its own is disabled.
-pub(crate) struct GuardIdentity {
-    pub name: TokenStream,
-    pub target: TokenStream,
-}
-
-impl GuardIdentity {
-    fn guard(&self) -> TokenStream {
-        let GuardIdentity { name, target } = self;
-        quote! {
-            let __observe_guard = ::observe::__private::OutcomeGuard::new(#name, #target);
-        }
-    }
-}
+use crate::instrument::Instrument;
 
 /// What we know about the value a body produces, which decides how `Err` is detected.
 pub(crate) enum Output {
@@ -112,6 +106,7 @@ impl Output {
     fn finish(&self) -> TokenStream {
         let is_err = match self {
             Output::Unit | Output::Opaque(_) => return quote!(__observe_guard.finish_ok();),
+            Output::Known(ty) if never_result(ty) => return quote!(__observe_guard.finish_ok();),
             Output::Known(_) | Output::Inferred => quote! {{
                 #[allow(unused_imports)]
                 use ::observe::__private::{IsErrOther as _, IsErrResult as _};
@@ -134,130 +129,336 @@ impl Output {
     }
 }
 
-/// The new statements of a sync fn body.
-pub(crate) fn sync_body(block: &Block, ret: &ReturnType, id: &GuardIdentity) -> TokenStream {
+/// Types that are plainly not a `Result` (for which the autoref probe would answer "not an
+/// error" anyway), so the probe need not be type-checked: primitives, `String`,
+/// references (the probe never sees through them), tuples, arrays, slices, pointers, fns.
+fn never_result(ty: &Type) -> bool {
+    const PLAIN: &[&str] = &[
+        "bool", "char", "str", "u8", "i8", "u16", "i16", "u32", "i32", "u64", "i64", "u128",
+        "i128", "usize", "isize", "f32", "f64", "String",
+    ];
+    match ty {
+        Type::Path(p) => {
+            p.qself.is_none()
+                && p.path.segments.len() == 1
+                && p.path.segments[0].arguments.is_none()
+                && PLAIN.iter().any(|t| p.path.segments[0].ident == t)
+        }
+        Type::Reference(_)
+        | Type::Tuple(_)
+        | Type::Array(_)
+        | Type::Slice(_)
+        | Type::Ptr(_)
+        | Type::BareFn(_)
+        | Type::Never(_) => true,
+        Type::Paren(t) => never_result(&t.elem),
+        Type::Group(t) => never_result(&t.elem),
+        _ => false,
+    }
+}
+
+/// The new statements of a sync fn body (`stmts`: the original ones, inner attributes
+/// removed).
+pub(crate) fn sync_fn(inst: &Instrument, ret: &ReturnType, stmts: TokenStream) -> TokenStream {
     let output = Output::from_return(ret);
-    let guard = id.guard();
-    let annotation = output.annotation();
-    let hint = output.type_hint();
-    let finish = output.finish();
-    let stmts = &block.stmts;
+    let callsite = &inst.callsite;
+    let new_span = &inst.new_span;
+    let follows = inst.follows_from(&format_ident!("__observe_span"));
+    let guarded = guarded(inst, &output, stmts, false);
+    // Left uninitialised unless the span is enabled (tracing-attributes' trick): with its
+    // level filtered out, the call costs one comparison and no `Span` is built or dropped.
     quote! {
-        #guard
-        #[allow(clippy::redundant_closure_call, clippy::let_unit_value)]
-        let __observe_ret #annotation = (move || {
-            #hint
-            #(#stmts)*
-        })();
-        #finish
-        __observe_ret
+        #callsite
+        let __observe_span;
+        let __observe_entered;
+        if let ::core::option::Option::Some(__observe_on) =
+            ::observe::__private::enabled(&__OBSERVE_CALLSITE)
+        {
+            __observe_span = #new_span;
+            #follows
+            __observe_entered = __observe_span.enter();
+        }
+        #guarded
     }
 }
 
 /// The new statements of an `async fn` body.
-pub(crate) fn async_fn_body(block: &Block, ret: &ReturnType, id: &GuardIdentity) -> TokenStream {
-    let output = Output::from_return(ret);
-    let hint = output.type_hint();
-    let stmts = &block.stmts;
-    wrap_guard(id, &output, quote!(async move { #hint #(#stmts)* }))
+pub(crate) fn async_fn(inst: &Instrument, ret: &ReturnType, stmts: TokenStream) -> TokenStream {
+    instrumented_future(inst, &Output::from_return(ret), stmts)
 }
 
-/// `guard; let ret = <fut>.await; finish; ret`
-fn wrap_guard(id: &GuardIdentity, output: &Output, fut: TokenStream) -> TokenStream {
-    let guard = id.guard();
-    let annotation = output.annotation();
-    let finish = output.finish();
+/// Creates the span, then awaits a future running `stmts` instrumented with it (or, when the
+/// span is disabled, not instrumented at all), as tracing-attributes does for `async fn`.
+fn instrumented_future(inst: &Instrument, output: &Output, stmts: TokenStream) -> TokenStream {
+    let callsite = &inst.callsite;
+    let new_span = &inst.new_span;
+    let follows = inst.follows_from(&format_ident!("__observe_span"));
+    let guarded = guarded(inst, output, stmts, true);
     quote! {
-        #guard
-        #[allow(clippy::let_unit_value)]
-        let __observe_ret #annotation = #fut.await;
-        #finish
+        #callsite
+        let __observe_span = match ::observe::__private::enabled(&__OBSERVE_CALLSITE) {
+            ::core::option::Option::Some(__observe_on) => #new_span,
+            ::core::option::Option::None => ::observe::__private::tracing::Span::none(),
+        };
+        let __observe_future = async move { #guarded };
+        if !__observe_span.is_disabled() {
+            #follows
+            ::observe::__private::tracing::Instrument::instrument(__observe_future, __observe_span)
+                .await
+        } else {
+            __observe_future.await
+        }
+    }
+}
+
+/// `guard; let ret = <stmts>; <outcome and events>; ret`
+fn guarded(inst: &Instrument, output: &Output, stmts: TokenStream, in_async: bool) -> TokenStream {
+    let name = &inst.name;
+    let target = &inst.target;
+    let annotation = output.annotation();
+    // In a plain block, a body that diverges (`panic!()`, `loop {}`) makes what follows
+    // unreachable: that is not the user's code to warn about.
+    let (allow, value, allow_after) = if leaves_early(stmts.clone()) {
+        let hint = output.type_hint();
+        if in_async {
+            (
+                quote!(),
+                quote!(async move { #hint #stmts }.await),
+                quote!(),
+            )
+        } else {
+            (
+                quote!(#[allow(clippy::redundant_closure_call)]),
+                quote!((move || { #hint #stmts })()),
+                quote!(),
+            )
+        }
+    } else {
+        (
+            quote!(#[allow(clippy::diverging_sub_expression)]),
+            quote!({ #stmts }),
+            quote!(#[allow(unreachable_code)]),
+        )
+    };
+    let allow_unit = match output {
+        Output::Unit => quote!(#[allow(clippy::let_unit_value)]),
+        _ => quote!(),
+    };
+    let outcome = outcome(inst, output);
+    quote! {
+        let __observe_guard = ::observe::__private::OutcomeGuard::new(#name, #target);
+        #allow
+        #allow_unit
+        let __observe_ret #annotation = #value;
+        #allow_after
+        #outcome
         __observe_ret
     }
 }
 
-/// A sync fn whose value is a future built by an `async` block in tail position:
-/// `Box::pin(async move { .. })` (async-trait) or `async move { .. }`.
-pub(crate) struct AsyncTail<'a> {
-    /// Index of the tail statement in the fn body.
-    index: usize,
-    /// `Box::pin` (or another path ending in `Box::pin`), when boxed.
-    boxing: Option<&'a Expr>,
-    async_expr: &'a ExprAsync,
-}
-
-impl<'a> AsyncTail<'a> {
-    /// Recognises the shapes tracing-attributes 0.1.31 recognises (`AsyncInfo::from_fn`),
-    /// so that the async block we put the guard in is the one it instruments.
-    pub(crate) fn find(block: &'a Block) -> Option<Self> {
-        let (index, tail) =
-            block
-                .stmts
-                .iter()
-                .enumerate()
-                .rev()
-                .find_map(|(i, stmt)| match stmt {
-                    Stmt::Expr(expr, _) => Some((i, expr)),
-                    _ => None,
-                })?;
-        match tail {
-            Expr::Async(async_expr) => Some(AsyncTail {
-                index,
-                boxing: None,
-                async_expr,
-            }),
-            Expr::Call(call) => {
-                let Expr::Path(path) = &*call.func else {
-                    return None;
-                };
-                let segments: Vec<String> = path
-                    .path
-                    .segments
-                    .iter()
-                    .map(|s| s.ident.to_string())
-                    .collect();
-                if !segments.join("::").ends_with("Box::pin") {
-                    return None;
+/// Finishes the guard on `__observe_ret` and emits the `err` / `ret` events (in that order,
+/// while the span is still entered: the events are the span's).
+fn outcome(inst: &Instrument, output: &Output) -> TokenStream {
+    if inst.has_err() {
+        // `err` means the function returns a `Result` (tracing-attributes matches on it too).
+        let ok = format_ident!("__observe_ok");
+        let err = format_ident!("__observe_err");
+        let ret_event = inst.ret_event(&ok);
+        let ok_pat = if ret_event.is_empty() {
+            quote!(_)
+        } else {
+            quote!(#ok)
+        };
+        let err_event = inst.err_event(&err);
+        quote! {
+            match &__observe_ret {
+                ::core::result::Result::Ok(#ok_pat) => {
+                    __observe_guard.finish_ok();
+                    #ret_event
                 }
-                match call.args.first() {
-                    Some(Expr::Async(async_expr)) => Some(AsyncTail {
-                        index,
-                        boxing: Some(&call.func),
-                        async_expr,
-                    }),
-                    _ => None,
+                ::core::result::Result::Err(#err) => {
+                    __observe_guard.finish_err();
+                    #err_event
                 }
             }
-            _ => None,
+        }
+    } else {
+        let finish = output.finish();
+        let ret_event = inst.ret_event(&format_ident!("__observe_ret"));
+        quote!(#finish #ret_event)
+    }
+}
+
+/// Whether `tokens` may leave the enclosing block early: a `return`, a `?` (the operator,
+/// not a sigil), or a call of a macro that is not one of the well-known ones that never
+/// expand to either. Nested closures and items are not told apart (they only cost the
+/// closure).
+fn leaves_early(tokens: TokenStream) -> bool {
+    /// std's and tracing's (and log's) macros: none of them returns from the caller.
+    const NEVER_RETURN: &[&str] = &[
+        "assert",
+        "assert_eq",
+        "assert_ne",
+        "cfg",
+        "column",
+        "concat",
+        "dbg",
+        "debug",
+        "debug_assert",
+        "debug_assert_eq",
+        "debug_assert_ne",
+        "debug_span",
+        "env",
+        "eprint",
+        "eprintln",
+        "error",
+        "error_span",
+        "event",
+        "file",
+        "format",
+        "format_args",
+        "include_bytes",
+        "include_str",
+        "info",
+        "info_span",
+        "line",
+        "matches",
+        "module_path",
+        "option_env",
+        "panic",
+        "print",
+        "println",
+        "span",
+        "stringify",
+        "todo",
+        "trace",
+        "trace_span",
+        "unimplemented",
+        "unreachable",
+        "vec",
+        "warn",
+        "warn_span",
+        "write",
+        "writeln",
+    ];
+    /// Keywords that may precede `!(..)` without it being a macro call (`if !(a && b)`).
+    const KEYWORDS: &[&str] = &["if", "while", "match", "in", "else", "let", "break"];
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Ident(ident) if ident == "return" => return true,
+            TokenTree::Ident(ident) => {
+                let bang =
+                    matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
+                let group = matches!(tokens.get(i + 2), Some(TokenTree::Group(_)));
+                let name = ident.to_string();
+                if bang
+                    && group
+                    && !NEVER_RETURN.contains(&name.as_str())
+                    && !KEYWORDS.contains(&name.as_str())
+                {
+                    return true;
+                }
+            }
+            // A `?` right after an expression's last token is the try operator; after
+            // punctuation (or first) it is a sigil (`info!(?x)`) or a bound (`?Sized`).
+            TokenTree::Punct(p)
+                if p.as_char() == '?' && i > 0 && !matches!(tokens[i - 1], TokenTree::Punct(_)) =>
+            {
+                return true;
+            }
+            TokenTree::Group(g) if leaves_early(g.stream()) => return true,
+            _ => {}
         }
     }
+    false
+}
 
-    /// The fn body with the tail's async block wrapped; `ret` is the fn's declared return
-    /// type, searched for `Future<Output = R>` (`Pin<Box<dyn Future<Output = R> + ..>>`
+/// A sync fn whose value is a future built by an `async` block in tail position:
+/// `Box::pin(async move { .. })` (async-trait) or `async move { .. }`.
+pub(crate) struct AsyncTail {
+    stmts: Vec<Stmt>,
+    /// Index of the tail statement in `stmts`.
+    index: usize,
+}
+
+impl AsyncTail {
+    /// Recognises the shapes tracing-attributes 0.1.31 recognises (`AsyncInfo::from_fn`):
+    /// the tail expression is an `async` block, or a call of a path ending in `Box::pin`
+    /// whose first argument is one. The body is parsed only when an `async` token at its top
+    /// level (or in a top-level parenthesis) makes that possible.
+    pub(crate) fn find(body: &TokenStream) -> Option<Self> {
+        let async_at = |tokens: TokenStream| {
+            tokens
+                .into_iter()
+                .any(|t| matches!(&t, TokenTree::Ident(i) if i == "async"))
+        };
+        let possible = body.clone().into_iter().any(|t| match &t {
+            TokenTree::Ident(i) => i == "async",
+            TokenTree::Group(g) => g.delimiter() == Delimiter::Parenthesis && async_at(g.stream()),
+            _ => false,
+        });
+        if !possible {
+            return None;
+        }
+        let stmts = Block::parse_within.parse2(body.clone()).ok()?;
+        let index = stmts
+            .iter()
+            .rposition(|stmt| matches!(stmt, Stmt::Expr(..)))?;
+        let Stmt::Expr(tail, _) = &stmts[index] else {
+            return None;
+        };
+        let found = match tail {
+            Expr::Async(_) => true,
+            Expr::Call(call) => {
+                let is_box_pin = matches!(&*call.func, Expr::Path(path) if {
+                    let segments: Vec<String> =
+                        path.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                    segments.join("::").ends_with("Box::pin")
+                });
+                is_box_pin && matches!(call.args.first(), Some(Expr::Async(_)))
+            }
+            _ => false,
+        };
+        found.then_some(AsyncTail { stmts, index })
+    }
+
+    /// The fn body with the tail's async block instrumented; `ret` is the fn's declared
+    /// return type, searched for `Future<Output = R>` (`Pin<Box<dyn Future<Output = R> + ..>>`
     /// from async-trait, or `impl Future<Output = R>`).
-    pub(crate) fn body(&self, block: &Block, ret: &ReturnType, id: &GuardIdentity) -> TokenStream {
+    pub(crate) fn body(&self, inst: &Instrument, ret: &ReturnType) -> TokenStream {
         let output = match ret {
             ReturnType::Type(_, ty) => future_output(ty)
                 .map(Output::from_type)
                 .unwrap_or(Output::Inferred),
             ReturnType::Default => Output::Inferred,
         };
+        let Stmt::Expr(tail, _) = &self.stmts[self.index] else {
+            unreachable!("found as an expression")
+        };
+        let (boxing, async_expr) = match tail {
+            Expr::Async(async_expr) => (None, async_expr),
+            Expr::Call(call) => match call.args.first() {
+                Some(Expr::Async(async_expr)) => (Some(&call.func), async_expr),
+                _ => unreachable!("found as a call with an async block"),
+            },
+            _ => unreachable!("found as an async block or a call"),
+        };
         let ExprAsync {
             attrs,
             capture,
             block: inner,
             ..
-        } = self.async_expr;
-        let hint = output.type_hint();
+        } = async_expr;
         let stmts = &inner.stmts;
-        let wrapped = wrap_guard(id, &output, quote!(async move { #hint #(#stmts)* }));
-        let new_async = quote!(#(#attrs)* async #capture { #wrapped });
-        let tail = match self.boxing {
+        let instrumented = instrumented_future(inst, &output, quote!(#(#stmts)*));
+        let new_async = quote!(#(#attrs)* async #capture { #instrumented });
+        let tail = match boxing {
             Some(func) => quote!(#func(#new_async)),
             None => new_async,
         };
-        let before = &block.stmts[..self.index];
-        let after = &block.stmts[self.index + 1..];
+        let before = &self.stmts[..self.index];
+        let after = &self.stmts[self.index + 1..];
         quote! {
             #(#before)*
             #tail
@@ -327,4 +528,59 @@ fn erase_impl_trait(ty: &Type) -> Type {
     let mut ty = ty.clone();
     Eraser.visit_type_mut(&mut ty);
     ty
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaves(src: &str) -> bool {
+        leaves_early(src.parse().unwrap())
+    }
+
+    #[test]
+    fn early_exits_are_found() {
+        assert!(!leaves("if flag { n + 1 } else { n * 2 }"));
+        assert!(!leaves(
+            "let x = vec![1]; tracing::info!(?x); if !(a && b) { 1 } else { 2 }"
+        ));
+        assert!(!leaves(
+            "match x { Some(v) => v, None => panic!(\"none\") }"
+        ));
+        assert!(leaves("if x { return 1; } 2"));
+        assert!(leaves("let n = s.parse::<u32>()?; n"));
+        assert!(leaves("{ { foo()? } }"));
+        assert!(leaves("tracing::info!(n = s.parse::<u32>()?)"));
+        assert!(leaves("x.0?"));
+        assert!(!leaves("fn g<T: ?Sized>(_: &T) {} tracing::info!(%a, ?b)"));
+        assert!(leaves("anyhow::ensure!(ok, \"no\"); 1"));
+        assert!(leaves("bail!(\"no\")"));
+        assert!(
+            leaves("let f = |x| return x; f(1)"),
+            "conservative for closures"
+        );
+    }
+
+    #[test]
+    fn async_tails_are_found_only_when_possible() {
+        let find = |src: &str| AsyncTail::find(&src.parse().unwrap()).is_some();
+        assert!(find("Box::pin(async move { 1 })"));
+        assert!(find("let x = 1; ::std::boxed::Box::pin(async move { x })"));
+        assert!(find("async move { 1 }"));
+        assert!(!find("let f = async { 1 }; f"));
+        assert!(!find("Box::pin(fut)"));
+        assert!(!find("x + 1"));
+    }
+
+    #[test]
+    fn plain_types_skip_the_probe() {
+        let never = |src: &str| never_result(&syn::parse_str(src).unwrap());
+        assert!(never("u64"));
+        assert!(never("&Result<u8, ()>"));
+        assert!(never("(u8, String)"));
+        assert!(!never("Result<u8, ()>"));
+        assert!(!never("io::Result<()>"));
+        assert!(!never("Self"));
+        assert!(!never("MyAlias"));
+    }
 }

@@ -1,14 +1,18 @@
-//! `#[observe]`: parse the item, validate, and emit the function with its body wrapped
-//! for outcome recording and a `#[tracing::instrument]` attribute carrying every option.
+//! `#[observe]`: parse the item, validate, and emit the function with its body
+//! instrumented (`instrument.rs` for the span and events, `body.rs` for the body shapes).
+//!
+//! The function is parsed only as far as needed: attributes, visibility and signature;
+//! the body stays a token stream unless it may end in an async block (async-trait), so
+//! each function costs one cheap parse.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
-use syn::parse::Parser;
-use syn::{AttrStyle, Item, ItemFn, LitStr};
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::{Attribute, Item, ItemFn, Signature, Visibility, braced};
 
 use crate::attr::{Args, Macro};
-use crate::body::{self, AsyncTail, GuardIdentity};
-use crate::fields::span_fields;
+use crate::body::{self, AsyncTail};
+use crate::instrument::Instrument;
 use crate::valid::{self, Errors};
 
 pub(crate) fn observe(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -23,19 +27,49 @@ pub(crate) fn observe(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
+/// A function with its body left as tokens (tracing-attributes' `MaybeItemFn`).
+struct FnItem {
+    outer_attrs: Vec<Attribute>,
+    vis: Visibility,
+    sig: Signature,
+    inner_attrs: Vec<Attribute>,
+    body: TokenStream,
+}
+
+impl Parse for FnItem {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let outer_attrs = input.call(Attribute::parse_outer)?;
+        let vis = input.parse()?;
+        let sig = input.parse()?;
+        let content;
+        braced!(content in input);
+        let inner_attrs = content.call(Attribute::parse_inner)?;
+        let body = content.parse()?;
+        Ok(FnItem {
+            outer_attrs,
+            vis,
+            sig,
+            inner_attrs,
+            body,
+        })
+    }
+}
+
 fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let func = parse_fn(item)?;
+    let func = match syn::parse2::<FnItem>(item.clone()) {
+        Ok(func) => func,
+        Err(e) => return Err(parse_fn(item).err().unwrap_or(e)),
+    };
     let mut errors = Errors::default();
-    let args =
-        match (|input: syn::parse::ParseStream<'_>| Args::parse_options(input, Macro::Attribute))
-            .parse2(attr)
-        {
-            Ok(args) => Some(args),
-            Err(e) => {
-                errors.push(e);
-                None
-            }
-        };
+    let args = match (|input: ParseStream<'_>| Args::parse_options(input, Macro::Attribute))
+        .parse2(attr)
+    {
+        Ok(args) => Some(args),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
     if let Some(constness) = &func.sig.constness {
         errors.push(syn::Error::new(
             constness.span,
@@ -50,38 +84,22 @@ fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     valid::skips(&args, &func.sig, &mut errors);
     errors.finish()?;
 
-    let id = GuardIdentity {
-        name: match &args.name {
-            Some(name) => name.to_token_stream(),
-            None => {
-                LitStr::new(&func.sig.ident.to_string(), func.sig.ident.span()).into_token_stream()
-            }
-        },
-        target: match &args.target {
-            Some(target) => target.to_token_stream(),
-            None => quote!(::core::module_path!()),
-        },
-    };
-    let instrument = instrument_args(&args, &func);
-
-    let ItemFn {
-        attrs,
+    let inst = Instrument::new(&args, &func.sig);
+    let FnItem {
+        outer_attrs,
         vis,
         sig,
-        block,
-    } = &func;
-    let (inner_attrs, outer_attrs): (Vec<_>, Vec<_>) = attrs
-        .iter()
-        .partition(|a| matches!(a.style, AttrStyle::Inner(_)));
+        inner_attrs,
+        body,
+    } = func;
     let body = if sig.asyncness.is_some() {
-        body::async_fn_body(block, &sig.output, &id)
-    } else if let Some(tail) = AsyncTail::find(block) {
-        tail.body(block, &sig.output, &id)
+        body::async_fn(&inst, &sig.output, body)
+    } else if let Some(tail) = AsyncTail::find(&body) {
+        tail.body(&inst, &sig.output)
     } else {
-        body::sync_body(block, &sig.output, &id)
+        body::sync_fn(&inst, &sig.output, body)
     };
     Ok(quote! {
-        #[::observe::__private::tracing::instrument(#instrument)]
         #(#outer_attrs)*
         #vis #sig {
             #(#inner_attrs)*
@@ -90,43 +108,8 @@ fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     })
 }
 
-/// The options for `#[tracing::instrument]`, in the one order its parser (0.1.31) always
-/// accepts: it rejects `parent` and `follows_from` after `target`, so those come first.
-fn instrument_args(args: &Args, func: &ItemFn) -> TokenStream {
-    let mut out = Vec::new();
-    if let Some(name) = &args.name {
-        out.push(quote!(name = #name));
-    }
-    if let Some(parent) = &args.parent {
-        out.push(quote!(parent = #parent));
-    }
-    if let Some(follows_from) = &args.follows_from {
-        out.push(quote!(follows_from = #follows_from));
-    }
-    if let Some(target) = &args.target {
-        out.push(quote!(target = #target));
-    }
-    if let Some(level) = &args.level {
-        out.push(quote!(level = #level));
-    }
-    if let Some(skips) = &args.skip {
-        out.push(quote!(skip(#(#skips),*)));
-    }
-    if args.skip_all.is_some() {
-        out.push(quote!(skip_all));
-    }
-    let fields = span_fields(args, Some(&func.sig.ident));
-    out.push(quote!(fields(#(#fields),*)));
-    if let Some(err) = &args.err {
-        out.push(quote!(err #err));
-    }
-    if let Some(ret) = &args.ret {
-        out.push(quote!(ret #ret));
-    }
-    quote!(#(#out),*)
-}
-
-/// The annotated item as a function with a body, or an error naming what it is instead.
+/// The annotated item as a function with a body, or an error naming what it is instead
+/// (called only when it is not a function with a body).
 fn parse_fn(item: TokenStream) -> syn::Result<ItemFn> {
     let fn_error = match syn::parse2::<ItemFn>(item.clone()) {
         Ok(func) => return Ok(func),

@@ -1,66 +1,189 @@
-//! The span fields both macros declare: the user's `fields(...)`, then the metric and
-//! outcome fields that are the contract with `observe_runtime::fields`.
+//! The span fields both macros declare (the recorded arguments, the user's `fields(...)`,
+//! then the metric and outcome fields that are the contract with
+//! `observe_runtime::fields`), and the span callsite built from them.
+//!
+//! The callsite is emitted directly rather than through `tracing::span!`: the macro's
+//! `fieldset!` makes a `const` item (with a const-generic type) per field name to strip
+//! `r#`, which we do here instead, so a span costs the compiler one `static` pair, one
+//! array of names and one array of values.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
-use syn::Ident;
+use quote::quote;
+use syn::ext::IdentExt as _;
+use syn::{Expr, Ident};
 
-use crate::attr::{Args, Field, Kind, LabelName};
+use crate::attr::{Args, Field, FieldName, Kind, LabelName};
 
-/// The field list for the span. `function` is the instrumented function for `#[observe]`
-/// (which then always records a metric, `function_calls` by default) and `None` for
-/// `observe_async!` (which records a metric only when `metric` is given).
-pub(crate) fn span_fields(args: &Args, function: Option<&Ident>) -> Vec<TokenStream> {
-    let mut out: Vec<TokenStream> = args
-        .fields
-        .iter()
-        .flatten()
-        .map(|field| user_field(field, function.is_none()))
-        .collect();
+/// A span field's name: known now (`a.b`, `r#` removed), or a `{ CONST }` expression.
+pub(crate) enum Name {
+    Known(String),
+    Expr(Expr),
+}
 
-    let metric_name = args.metric.as_ref().map(|m| m.value());
-    match (&metric_name, function) {
-        (Some(metric), _) => out.push(quote!(metric_name = #metric)),
+/// What a span field records when the span is created.
+pub(crate) enum Value {
+    /// Declared only (`tracing::field::Empty`), recorded later if at all.
+    Empty,
+    /// An expression recorded as a `Value`, with `Display` or with `Debug`.
+    Expr(Kind, TokenStream),
+}
+
+pub(crate) struct SpanField {
+    pub name: Name,
+    pub value: Value,
+}
+
+impl SpanField {
+    pub(crate) fn known(name: impl Into<String>, value: Value) -> SpanField {
+        SpanField {
+            name: Name::Known(name.into()),
+            value,
+        }
+    }
+}
+
+/// The fields after the arguments: the user's `fields(...)`, the metric fields, then the
+/// outcome fields. `function` is the instrumented function for `#[observe]` (which then
+/// always records a metric, `function_calls` by default) and `None` for `observe_async!`
+/// (which records a metric only when `metric` is given).
+pub(crate) fn span_fields(args: &Args, function: Option<&Ident>) -> Vec<SpanField> {
+    let mut out: Vec<SpanField> = args.fields.iter().flatten().map(user_field).collect();
+    let lit = |s: &str| Value::Expr(Kind::Value, quote!(#s));
+    match (&args.metric, function) {
+        (Some(metric), _) => out.push(SpanField::known("metric_name", lit(&metric.value()))),
         (None, Some(function)) => {
-            let function = function.to_string();
-            let function = function.trim_start_matches("r#");
-            out.push(quote!(metric_name = "function_calls"));
-            out.push(quote!(metric_label_function = #function));
-            out.push(quote!(metric_label_module = ::core::module_path!()));
+            out.push(SpanField::known("metric_name", lit("function_calls")));
+            out.push(SpanField::known(
+                "metric_label_function",
+                lit(&function.unraw().to_string()),
+            ));
+            out.push(SpanField::known(
+                "metric_label_module",
+                Value::Expr(Kind::Value, quote!(::core::module_path!())),
+            ));
         }
         (None, None) => {}
     }
     for label in args.labels.iter().flatten() {
-        let name = match &label.name {
-            LabelName::Ident(ident) => format_ident!(
-                "metric_label_{}",
-                syn::ext::IdentExt::unraw(ident),
-                span = ident.span()
-            ),
-            // Rejected by validation; never expanded.
-            LabelName::Str(_) => continue,
-        };
-        let kind = &label.kind;
-        let value = &label.value;
-        out.push(quote!(#name = #kind #value));
+        // A string name is rejected by validation; never expanded.
+        if let LabelName::Ident(ident) = &label.name {
+            let value = &label.value;
+            out.push(SpanField::known(
+                format!("metric_label_{}", ident.unraw()),
+                Value::Expr(label.kind, quote!(#value)),
+            ));
+        }
     }
     if let Some(kind) = &args.otel_kind {
-        out.push(quote!(otel.kind = #kind));
+        out.push(SpanField::known("otel.kind", lit(&kind.value())));
     }
     // Declared empty so that the outcome guard can record them on failure (a span can
     // only record fields it declared).
-    out.push(quote!(observe.result = ::observe::__private::EMPTY));
-    out.push(quote!(otel.status_code = ::observe::__private::EMPTY));
+    out.push(SpanField::known("observe.result", Value::Empty));
+    out.push(SpanField::known("otel.status_code", Value::Empty));
     out
 }
 
-/// A user field, re-emitted as written. In `span!` (used by `observe_async!`) a bare
-/// `name` means "the local variable `name`", whereas in `#[instrument(fields(name))]` it
-/// means "declared, recorded later"; keep the `#[instrument]` meaning for both macros.
-fn user_field(field: &Field, for_span_macro: bool) -> TokenStream {
-    if for_span_macro && field.value.is_none() && field.kind == Kind::Value {
-        let name = &field.name;
-        return quote!(#name = ::observe::__private::EMPTY);
+/// The single-segment names among the metric fields `#[observe]` adds: a parameter of the
+/// same name is not recorded (tracing-attributes lets a field replace a parameter).
+pub(crate) fn own_field_names(args: &Args) -> Vec<String> {
+    let mut names = vec!["metric_name".to_owned()];
+    if args.metric.is_none() {
+        names.extend([
+            "metric_label_function".to_owned(),
+            "metric_label_module".to_owned(),
+        ]);
     }
-    quote!(#field)
+    for label in args.labels.iter().flatten() {
+        names.push(format!("metric_label_{}", label.name.value()));
+    }
+    names
+}
+
+/// A user field with `#[instrument]`'s meaning: `name` alone is declared empty, `%name` and
+/// `?name` record the variable (or field path) `name`, `name = [%|?] value` records `value`.
+fn user_field(field: &Field) -> SpanField {
+    let name = match &field.name {
+        FieldName::Dotted(parts) => Name::Known(
+            parts
+                .iter()
+                .map(|p| p.unraw().to_string())
+                .collect::<Vec<_>>()
+                .join("."),
+        ),
+        FieldName::Expr(expr) => Name::Expr(expr.clone()),
+    };
+    let value = match (&field.value, &field.name) {
+        (Some(value), _) => Value::Expr(field.kind, quote!(#value)),
+        (None, _) if field.kind == Kind::Value => Value::Empty,
+        (None, FieldName::Dotted(parts)) => Value::Expr(field.kind, quote!(#parts)),
+        // `%{expr}` without a value: tracing rejects it as well; let rustc say so.
+        (None, FieldName::Expr(expr)) => Value::Expr(field.kind, quote!(#expr)),
+    };
+    SpanField { name, value }
+}
+
+/// `static` callsite items named `__OBSERVE_CALLSITE` (and `__OBSERVE_META`) for a span.
+pub(crate) fn callsite(
+    name: &TokenStream,
+    target: &TokenStream,
+    level: &TokenStream,
+    fields: &[SpanField],
+) -> TokenStream {
+    let names = fields.iter().map(|f| match &f.name {
+        Name::Known(s) => quote!(#s),
+        Name::Expr(e) => quote!(#e),
+    });
+    quote! {
+        static __OBSERVE_META: ::observe::__private::Meta = ::observe::__private::span_meta(
+            #name,
+            #target,
+            #level,
+            ::core::file!(),
+            ::core::line!(),
+            ::core::module_path!(),
+            &[#(#names),*],
+            &__OBSERVE_CALLSITE,
+        );
+        static __OBSERVE_CALLSITE: ::observe::__private::Callsite =
+            ::observe::__private::callsite(&__OBSERVE_META);
+    }
+}
+
+/// `&[Some(&value), None, ..]`: the values for `Enabled::span`, one per field.
+pub(crate) fn values(fields: &[SpanField]) -> TokenStream {
+    let values = fields.iter().map(|f| match &f.value {
+        Value::Empty => quote!(::core::option::Option::None),
+        Value::Expr(kind, expr) => {
+            let expr = parenthesised(expr);
+            let value = match kind {
+                Kind::Value => quote!(&#expr),
+                Kind::Display => quote!(&::observe::__private::tracing::field::display(&#expr)),
+                Kind::Debug => quote!(&::observe::__private::tracing::field::debug(&#expr)),
+            };
+            quote!(::core::option::Option::Some(#value))
+        }
+    });
+    quote!(&[#(#values),*])
+}
+
+/// `expr` ready to follow `&`: in parentheses unless it is a single token tree or a
+/// path, field, call or method chain (which `&` cannot split).
+fn parenthesised(expr: &TokenStream) -> TokenStream {
+    match syn::parse2::<Expr>(expr.clone()) {
+        Ok(
+            Expr::Path(_)
+            | Expr::Lit(_)
+            | Expr::Field(_)
+            | Expr::MethodCall(_)
+            | Expr::Call(_)
+            | Expr::Macro(_)
+            | Expr::Paren(_)
+            | Expr::Index(_)
+            | Expr::Tuple(_)
+            | Expr::Array(_)
+            | Expr::Block(_),
+        ) => expr.clone(),
+        _ => quote!((#expr)),
+    }
 }

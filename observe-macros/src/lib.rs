@@ -8,8 +8,12 @@
 //! `impl` crate:
 //! - `attr.rs` parses options (both macros), keeping spans for error messages;
 //! - `valid.rs` checks them against DESIGN.md ("#[observe] options");
-//! - `fields.rs` builds the span fields shared with `observe_runtime::fields`;
-//! - `body.rs` wraps a function body so its outcome is recorded on failure;
+//! - `fields.rs` builds the span fields shared with `observe_runtime::fields`, and the
+//!   span's `static` callsite;
+//! - `instrument.rs` gives the `#[tracing::instrument]` options their meaning (recorded
+//!   arguments, level, parent, follows_from, `err` / `ret` events), as tracing-attributes
+//!   0.1.31 does, without emitting `#[tracing::instrument]`;
+//! - `body.rs` builds the instrumented body (span, user statements, outcome recording);
 //! - `expand.rs` (`#[observe]`) and `async_macro.rs` (`observe_async!`) emit the code;
 //! - `suggest.rs` offers "did you mean" for misspelled options.
 
@@ -18,6 +22,7 @@ mod attr;
 mod body;
 mod expand;
 mod fields;
+mod instrument;
 mod suggest;
 mod valid;
 
@@ -33,7 +38,7 @@ use proc_macro::TokenStream;
 /// | `metric = "name"` | metric base name, `[a-zA-Z_:][a-zA-Z0-9_:]*`, without the `_total`/`_seconds`/`_count`/`_sum`/`_bucket` suffix (the runtime adds `_total` and `_duration_seconds`). Default: `function_calls`, labelled `function` and `module`. |
 /// | `labels(k = expr, k = %expr, k = ?expr, k = "lit")` | metric labels, evaluated once when the span is created; `%` records with `Display`, `?` with `Debug`. Names `[a-zA-Z_][a-zA-Z0-9_]*`, not `le`, `quantile`, `result` or `__*`, no duplicates. |
 /// | `otel_kind = "client"` | OpenTelemetry span kind: `server`, `client`, `producer`, `consumer` or `internal`. |
-/// | `name`, `target`, `level`, `skip(..)`, `skip_all`, `fields(..)`, `err`, `err(Display \| Debug, level = ..)`, `ret`, `ret(..)`, `parent = expr`, `follows_from = expr` | passed to `#[tracing::instrument]` with their documented meaning. |
+/// | `name`, `target`, `level`, `skip(..)`, `skip_all`, `fields(..)`, `err`, `err(Display \| Debug, level = ..)`, `ret`, `ret(..)`, `parent = expr`, `follows_from = expr` | `#[tracing::instrument]`'s documented meaning (implemented here, not by expanding to `#[tracing::instrument]`). |
 ///
 /// Every mistake is a compile error that points at the offending token, e.g.
 /// `metric = "db_total"` ("the suffix is added for you"), `otel_kind = "rpc"`,
@@ -58,8 +63,9 @@ use proc_macro::TokenStream;
 ///
 /// # Requirements
 ///
-/// The crate using `#[observe]` must depend on `tracing` directly: the attribute expands
-/// to `#[tracing::instrument]`, whose expansion names `::tracing::...`.
+/// None beyond `observe`: every path in the expansion goes through `::observe::__private`
+/// (which re-exports `tracing`), so the crate using `#[observe]` needs no `tracing`
+/// dependency of its own.
 #[proc_macro_attribute]
 pub fn observe(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::observe(attr.into(), item.into()).into()
@@ -80,8 +86,7 @@ pub fn observe(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `function_calls` default: a task has no function name to label it with), and so
 /// `labels` requires `metric`. The outcome fields are recorded as for `#[observe]`:
 /// `error` when the future resolves to `Err` or panics, `cancelled` when it is dropped
-/// before completion. Unlike `#[observe]`, this macro needs no direct `tracing`
-/// dependency.
+/// before completion. Like `#[observe]`, this macro needs no direct `tracing` dependency.
 #[proc_macro]
 pub fn observe_async(input: TokenStream) -> TokenStream {
     async_macro::observe_async(input.into()).into()

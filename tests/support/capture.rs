@@ -35,6 +35,7 @@ impl Visit for Fields {
 #[derive(Clone, Debug)]
 pub struct CapturedEvent {
     pub level: Level,
+    pub target: String,
     pub fields: Fields,
 }
 
@@ -136,6 +137,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for CaptureLayer {
         if let Some(span) = span {
             let captured = CapturedEvent {
                 level: *event.metadata().level(),
+                target: event.metadata().target().to_owned(),
                 fields,
             };
             self.0.with(&span, |s| s.events.push(captured));
@@ -145,6 +147,22 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for CaptureLayer {
     fn on_close(&self, id: Id, _ctx: Context<'_, S>) {
         self.0.with(&id, |span| span.closed = true);
     }
+}
+
+/// Runs `f` with a capturing subscriber, behind `filter`, as this thread's default.
+pub fn capture_filtered<R, F>(filter: F, f: impl FnOnce() -> R) -> (R, Captured)
+where
+    F: Layer<tracing_subscriber::layer::Layered<CaptureLayer, tracing_subscriber::Registry>>
+        + Send
+        + Sync
+        + 'static,
+{
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(CaptureLayer(captured.clone()))
+        .with(filter);
+    let result = tracing::subscriber::with_default(subscriber, f);
+    (result, captured)
 }
 
 /// Runs `f` with a capturing subscriber as this thread's default and returns what it saw.

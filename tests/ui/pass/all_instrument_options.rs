@@ -3,7 +3,7 @@ use observe::observe;
 const SPAN_NAME: &str = "custom.name";
 
 // Written in an order tracing-attributes would reject (`target` before `parent`);
-// #[observe] re-emits the options in an order it accepts.
+// #[observe] takes its options in any order.
 #[observe(
     target = "my_target",
     parent = None,

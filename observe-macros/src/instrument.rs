@@ -1,0 +1,265 @@
+//! The span instrumentation `#[observe]` emits itself, with the semantics of
+//! `#[tracing::instrument]` (tracing-attributes 0.1.31, `expand.rs`): which arguments are
+//! recorded and how, the level fast path, `parent`, `follows_from`, and the `err` / `ret`
+//! events. Every path is absolute through `::observe::__private::tracing`, so the user crate
+//! needs no `tracing` dependency of its own.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::ext::IdentExt as _;
+use syn::spanned::Spanned as _;
+use syn::{Expr, FnArg, Ident, Pat, Signature, Type};
+
+use crate::attr::{Args, EventArgs, FieldName, Kind, Level};
+use crate::fields::{self, SpanField, Value};
+
+/// Everything the body shapes in `body.rs` need to instrument a function.
+pub(crate) struct Instrument {
+    /// The span's name: a string literal or the name of a `&'static str` constant.
+    pub name: TokenStream,
+    /// The span's target (also the events'): as given, or `::core::module_path!()`.
+    pub target: TokenStream,
+    /// The span's `static` callsite items (`__OBSERVE_CALLSITE`).
+    pub callsite: TokenStream,
+    /// The span, from `__observe_on: ::observe::__private::Enabled`.
+    pub new_span: TokenStream,
+    follows_from: Option<Expr>,
+    err: Option<Event>,
+    ret: Option<Event>,
+}
+
+/// An `err` or `ret` event: its level and whether the value is recorded with `Display`.
+struct Event {
+    level: TokenStream,
+    display: bool,
+}
+
+impl Instrument {
+    pub(crate) fn new(args: &Args, sig: &Signature) -> Instrument {
+        let name = match &args.name {
+            Some(name) => quote!(#name),
+            None => {
+                let name = sig.ident.to_string();
+                quote!(#name)
+            }
+        };
+        let target = match &args.target {
+            Some(target) => quote!(#target),
+            None => quote!(::core::module_path!()),
+        };
+        let level = level_tokens(args.level.as_ref());
+
+        // Span fields: the recorded arguments first, then `fields(..)`, then ours.
+        let ours = fields::span_fields(args, Some(&sig.ident));
+        let shadowing: Vec<String> = args
+            .fields
+            .iter()
+            .flatten()
+            .filter_map(|f| match &f.name {
+                FieldName::Dotted(parts) if parts.len() == 1 => Some(parts[0].unraw().to_string()),
+                _ => None,
+            })
+            .chain(fields::own_field_names(args))
+            .collect();
+        let mut all = param_fields(args, sig, &shadowing);
+        all.extend(ours);
+        let callsite = fields::callsite(&name, &target, &level, &all);
+        let values = fields::values(&all);
+        let new_span = match &args.parent {
+            Some(parent) => quote!(__observe_on.child_span(#parent, #values)),
+            None => quote!(__observe_on.span(#values)),
+        };
+
+        let event = |event: &Option<EventArgs>, default: &TokenStream, display_default: bool| {
+            event.as_ref().map(|e| Event {
+                level: e
+                    .level
+                    .as_ref()
+                    .map_or_else(|| default.clone(), |l| level_tokens(Some(l))),
+                display: match &e.mode {
+                    Some(mode) => mode == "Display",
+                    None => display_default,
+                },
+            })
+        };
+        let error_level = quote!(::observe::__private::tracing::Level::ERROR);
+        Instrument {
+            err: event(&args.err, &error_level, true),
+            ret: event(&args.ret, &level, false),
+            name,
+            target,
+            callsite,
+            new_span,
+            follows_from: args.follows_from.clone(),
+        }
+    }
+
+    /// `for cause in <follows_from> { span.follows_from(cause); }`, if given.
+    pub(crate) fn follows_from(&self, span: &Ident) -> TokenStream {
+        match &self.follows_from {
+            Some(causes) => quote! {
+                for __observe_cause in #causes {
+                    #span.follows_from(__observe_cause);
+                }
+            },
+            None => quote!(),
+        }
+    }
+
+    pub(crate) fn has_err(&self) -> bool {
+        self.err.is_some()
+    }
+
+    /// The `error` event for the binding `value` (`err` given), at the span's target.
+    pub(crate) fn err_event(&self, value: &Ident) -> TokenStream {
+        self.err
+            .as_ref()
+            .map_or_else(TokenStream::new, |e| self.event(e, "error", value))
+    }
+
+    /// The `return` event for the binding `value` (`ret` given), at the span's target.
+    pub(crate) fn ret_event(&self, value: &Ident) -> TokenStream {
+        self.ret
+            .as_ref()
+            .map_or_else(TokenStream::new, |e| self.event(e, "return", value))
+    }
+
+    fn event(&self, event: &Event, field: &str, value: &Ident) -> TokenStream {
+        let target = &self.target;
+        let level = &event.level;
+        // `return` is a keyword, and still a field name to tracing's macros (an ident token).
+        let field = Ident::new(field, proc_macro2::Span::call_site());
+        let sigil = if event.display { quote!(%) } else { quote!(?) };
+        quote! {
+            ::observe::__private::tracing::event!(target: #target, #level, #field = #sigil #value);
+        }
+    }
+}
+
+/// A `tracing::Level` expression for the span's `static` metadata; `level` was validated.
+pub(crate) fn level_tokens(level: Option<&Level>) -> TokenStream {
+    let named = |s: &str| match s.to_ascii_lowercase().as_str() {
+        "trace" | "1" => quote!(::observe::__private::tracing::Level::TRACE),
+        "debug" | "2" => quote!(::observe::__private::tracing::Level::DEBUG),
+        "warn" | "4" => quote!(::observe::__private::tracing::Level::WARN),
+        "error" | "5" => quote!(::observe::__private::tracing::Level::ERROR),
+        _ => quote!(::observe::__private::tracing::Level::INFO),
+    };
+    match level {
+        None => named("info"),
+        Some(Level::Str(s)) => named(&s.value()),
+        Some(Level::Int(i)) => named(i.base10_digits()),
+        Some(Level::Path(p)) => quote!(#p),
+    }
+}
+
+/// How an argument is recorded: as a `Value` (primitives, strings) or with `Debug`.
+#[derive(Clone, Copy)]
+enum Record {
+    Value,
+    Debug,
+}
+
+/// The types tracing-attributes records as a `Value` (by the last path segment, through
+/// references); everything else is recorded with `tracing::field::debug`.
+const VALUE_TYPES: &[&str] = &[
+    "bool",
+    "str",
+    "u8",
+    "i8",
+    "u16",
+    "i16",
+    "u32",
+    "i32",
+    "u64",
+    "i64",
+    "u128",
+    "i128",
+    "f32",
+    "f64",
+    "usize",
+    "isize",
+    "String",
+    "NonZeroU8",
+    "NonZeroI8",
+    "NonZeroU16",
+    "NonZeroI16",
+    "NonZeroU32",
+    "NonZeroI32",
+    "NonZeroU64",
+    "NonZeroI64",
+    "NonZeroU128",
+    "NonZeroI128",
+    "NonZeroUsize",
+    "NonZeroIsize",
+    "Wrapping",
+];
+
+impl Record {
+    fn of(ty: &Type) -> Record {
+        match ty {
+            Type::Path(p)
+                if p.path
+                    .segments
+                    .last()
+                    .is_some_and(|s| VALUE_TYPES.iter().any(|t| s.ident == t)) =>
+            {
+                Record::Value
+            }
+            Type::Reference(r) => Record::of(&r.elem),
+            _ => Record::Debug,
+        }
+    }
+}
+
+/// Span fields for the arguments, as tracing-attributes records them: every binding of
+/// every parameter pattern (`self` included, with `Debug`), minus `skip(..)`, all of them
+/// with `skip_all`, and minus those a single-segment field of the same name replaces.
+fn param_fields(args: &Args, sig: &Signature, shadowing: &[String]) -> Vec<SpanField> {
+    if args.skip_all.is_some() {
+        return Vec::new();
+    }
+    let mut bindings = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            FnArg::Receiver(r) => bindings.push((Ident::new("self", r.span()), Record::Debug)),
+            FnArg::Typed(pat) => collect_bindings(&pat.pat, Record::of(&pat.ty), &mut bindings),
+        }
+    }
+    let skips = args.skip.as_deref().unwrap_or_default();
+    bindings
+        .into_iter()
+        .filter(|(ident, _)| {
+            !skips.iter().any(|s| s == ident) && !shadowing.iter().any(|f| ident.unraw() == f)
+        })
+        .map(|(ident, record)| {
+            let kind = match record {
+                Record::Value => Kind::Value,
+                Record::Debug => Kind::Debug,
+            };
+            SpanField::known(ident.unraw().to_string(), Value::Expr(kind, quote!(#ident)))
+        })
+        .collect()
+}
+
+/// The bindings of a parameter pattern; inside struct and tuple patterns the field types
+/// are unknown, so they are recorded with `Debug` (as tracing-attributes does).
+fn collect_bindings(pat: &Pat, record: Record, out: &mut Vec<(Ident, Record)>) {
+    match pat {
+        Pat::Ident(p) => out.push((p.ident.clone(), record)),
+        Pat::Reference(p) => collect_bindings(&p.pat, record, out),
+        Pat::Struct(p) => p
+            .fields
+            .iter()
+            .for_each(|f| collect_bindings(&f.pat, Record::Debug, out)),
+        Pat::Tuple(p) => p
+            .elems
+            .iter()
+            .for_each(|p| collect_bindings(p, Record::Debug, out)),
+        Pat::TupleStruct(p) => p
+            .elems
+            .iter()
+            .for_each(|p| collect_bindings(p, Record::Debug, out)),
+        _ => {}
+    }
+}
