@@ -4,6 +4,8 @@
 pub mod config;
 pub mod context;
 pub mod fields;
+#[cfg(feature = "http")]
+pub mod http;
 mod init;
 pub mod log;
 pub mod metrics;

@@ -68,6 +68,7 @@ impl Store {
             let record = extensions.get::<SpanRecord>()?;
             Some((record.trace_id, record.span_id))
         });
+        let parent = parent.or_else(|| attrs.is_contextual().then(remote_parent).flatten());
         let (trace_id, span_id) = self.otel_ids_of(id).unwrap_or_else(|| {
             let trace_id = parent.map_or_else(new_trace_id, |(trace_id, _)| trace_id);
             (trace_id, new_span_id())
@@ -127,4 +128,18 @@ impl Store {
     fn owns(&self, owner: Option<&Owner>) -> bool {
         owner.is_some_and(|owner| owner.0 == self.token)
     }
+}
+
+/// The span context of the current OpenTelemetry context, for a span with no tracing
+/// parent that was not given `parent: None` (a contextual root). The HTTP layer attaches a
+/// caller's `traceparent` this way; tracing-opentelemetry parents such spans the same way,
+/// so with OpenTelemetry on or off the log lines continue the caller's trace.
+fn remote_parent() -> Option<(TraceId, SpanId)> {
+    opentelemetry::Context::map_current(|cx| {
+        let span = cx.span();
+        let span_context = span.span_context();
+        span_context
+            .is_valid()
+            .then(|| (span_context.trace_id(), span_context.span_id()))
+    })
 }
