@@ -14,7 +14,7 @@ use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing;
 use observe_runtime::http::{ObserveLayer, inject_trace_context};
 use observe_runtime::log::writer::MemorySink;
 use observe_runtime::metrics::{Metrics, MetricsConfig};
@@ -27,16 +27,16 @@ pub const SECRET: &str = "s3cr3t-SHOULD-NEVER-APPEAR";
 /// `x-forwarded-for`; the rest are behind the default one.
 pub fn app() -> Router {
     let default = Router::new()
-        .route("/users/{id}", get(user))
-        .route("/status/{code}", get(status))
-        .route("/secret", get(secret))
-        .route("/slow", get(slow))
-        .route("/outgoing", get(outgoing))
-        .route("/metrics-test/{id}", get(user))
+        .route("/users/{id}", routing::get(user))
+        .route("/status/{code}", routing::get(status))
+        .route("/secret", routing::get(secret))
+        .route("/slow", routing::get(slow))
+        .route("/outgoing", routing::get(outgoing))
+        .route("/metrics-test/{id}", routing::get(user))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(ObserveLayer::new());
     let trusted = Router::new()
-        .route("/trusted/ip", get(|| async { "ok" }))
+        .route("/trusted/ip", routing::get(|| async { "ok" }))
         .layer(ObserveLayer::new().trust_forwarded_for(true));
     default.merge(trusted)
 }
