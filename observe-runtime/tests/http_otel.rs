@@ -2,6 +2,8 @@
 //! exporting to a real OTLP receiver: span fields, log lines, exported spans, trace context,
 //! request ids, the duration histogram, and that credentials go nowhere.
 
+#![cfg(feature = "http")]
+
 mod http_support;
 
 use std::collections::BTreeMap;
@@ -201,8 +203,14 @@ fn a_malformed_or_huge_traceparent_starts_a_new_trace() {
     let huge = format!("00-{TRACE_ID}-{PARENT_ID}-01{}", "-0".repeat(8 * 1024)).into_bytes();
     let cases: [(&str, &[u8]); 4] = [
         ("req-bad-tp-1", b"garbage"),
-        ("req-bad-tp-2", b"00-zzzzf3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
-        ("req-bad-tp-3", b"00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
+        (
+            "req-bad-tp-2",
+            b"00-zzzzf3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ),
+        (
+            "req-bad-tp-3",
+            b"00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+        ),
         ("req-bad-tp-4", &huge),
     ];
     for (id, header) in cases {
@@ -225,7 +233,13 @@ fn a_malformed_or_huge_traceparent_starts_a_new_trace() {
 #[test]
 fn only_server_errors_fail_the_span() {
     let h = harness();
-    for (code, failed) in [(200, false), (404, false), (418, false), (500, true), (503, true)] {
+    for (code, failed) in [
+        (200, false),
+        (404, false),
+        (418, false),
+        (500, true),
+        (503, true),
+    ] {
         let id = format!("req-status-{code}");
         let reply = get(
             h.server.addr,
@@ -235,7 +249,10 @@ fn only_server_errors_fail_the_span() {
         assert_eq!(reply.status, code);
         let (_, close) = span_lines(&h.sink, &id);
         let code_text = code.to_string();
-        assert_eq!(value(&close, "http.response.status_code"), Some(code_text.as_str()));
+        assert_eq!(
+            value(&close, "http.response.status_code"),
+            Some(code_text.as_str())
+        );
         let span = exported(h, &id);
         assert_eq!(span.name, "GET /status/{code}");
         if failed {
@@ -302,26 +319,39 @@ fn request_ids_are_kept_when_sane_and_made_when_not() {
 fn the_duration_histogram_counts_per_method_route_and_status() {
     let h = harness();
     for id in ["1", "1", "2", "3", "4"] {
-        assert_eq!(get(h.server.addr, &format!("/metrics-test/{id}"), &[]).status, 200);
+        assert_eq!(
+            get(h.server.addr, &format!("/metrics-test/{id}"), &[]).status,
+            200
+        );
     }
     assert_eq!(
         request(h.server.addr, "POST", "/metrics-test/1", &[]).status,
         405
     );
     assert_eq!(
-        request(h.server.addr, "PROPFIND", "/metrics-unmatched/raw-path-xyz", &[]).status,
+        request(
+            h.server.addr,
+            "PROPFIND",
+            "/metrics-unmatched/raw-path-xyz",
+            &[]
+        )
+        .status,
         404
     );
 
     let text = h.metrics.render();
     let count = |labels: &str| series(&text, "http_server_request_duration_seconds_count", labels);
     assert_eq!(
-        count(r#"http_request_method="GET",http_route="/metrics-test/{id}",http_response_status_code="200""#),
+        count(
+            r#"http_request_method="GET",http_route="/metrics-test/{id}",http_response_status_code="200""#
+        ),
         Some(5.0),
         "{text}"
     );
     assert_eq!(
-        count(r#"http_request_method="POST",http_route="/metrics-test/{id}",http_response_status_code="405""#),
+        count(
+            r#"http_request_method="POST",http_route="/metrics-test/{id}",http_response_status_code="405""#
+        ),
         Some(1.0),
         "{text}"
     );
@@ -377,13 +407,19 @@ fn credentials_appear_in_no_log_line_span_or_metric() {
     assert!(reply.header("set-cookie").unwrap().contains(SECRET));
 
     let (open, _) = span_lines(&h.sink, "req-secret");
-    assert_eq!(value(&open, "url.query"), Some("access_token=REDACTED&page=1"));
+    assert_eq!(
+        value(&open, "url.query"),
+        Some("access_token=REDACTED&page=1")
+    );
     let logs = h.sink.lines().join("\n");
     assert!(!logs.contains(SECRET), "{logs}");
     let span = exported(h, "req-secret");
     for (key, value) in &span.attributes {
         assert!(!value.contains(SECRET), "{key}={value}");
-        assert!(!key.contains("authorization") && !key.contains("cookie"), "{key}");
+        assert!(
+            !key.contains("authorization") && !key.contains("cookie"),
+            "{key}"
+        );
     }
     assert!(!h.metrics.render().contains(SECRET));
 }
@@ -424,12 +460,18 @@ fn forwarded_for_is_trusted_only_when_configured() {
     get(
         h.server.addr,
         "/users/12",
-        &[("x-forwarded-for", xff), ("x-request-id", b"req-xff-untrusted")],
+        &[
+            ("x-forwarded-for", xff),
+            ("x-request-id", b"req-xff-untrusted"),
+        ],
     );
     get(
         h.server.addr,
         "/trusted/ip",
-        &[("x-forwarded-for", xff), ("x-request-id", b"req-xff-trusted")],
+        &[
+            ("x-forwarded-for", xff),
+            ("x-request-id", b"req-xff-trusted"),
+        ],
     );
     let (untrusted, _) = span_lines(&h.sink, "req-xff-untrusted");
     let (trusted, _) = span_lines(&h.sink, "req-xff-trusted");
@@ -458,7 +500,10 @@ fn a_client_that_goes_away_cancels_the_request() {
         if let Some(close) = closed {
             break close;
         }
-        assert!(std::time::Instant::now() < deadline, "the span never closed");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the span never closed"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(value(&close, "observe.result"), Some("cancelled"));

@@ -2,6 +2,8 @@
 //! propagator installed): the caller's trace is still continued in the log lines, and
 //! `inject_trace_context` writes nothing.
 
+#![cfg(feature = "http")]
+
 mod http_support;
 
 use std::sync::OnceLock;
@@ -71,7 +73,10 @@ fn without_a_traceparent_each_request_is_a_new_trace() {
         get(
             h.server.addr,
             "/users/2",
-            &[("traceparent", b"not-a-traceparent"), ("x-request-id", id.as_bytes())],
+            &[
+                ("traceparent", b"not-a-traceparent"),
+                ("x-request-id", id.as_bytes()),
+            ],
         );
     }
     let (first, _) = span_lines(&h.sink, "plain-new-1");
@@ -102,7 +107,11 @@ fn nothing_is_injected_without_opentelemetry() {
 #[test]
 fn metrics_are_recorded_without_opentelemetry() {
     let h = harness();
-    get(h.server.addr, "/status/502", &[("x-request-id", b"plain-502")]);
+    get(
+        h.server.addr,
+        "/status/502",
+        &[("x-request-id", b"plain-502")],
+    );
     let (_, close) = span_lines(&h.sink, "plain-502");
     assert_eq!(value(&close, "observe.result"), Some("error"));
     let text = h.metrics.render();

@@ -61,7 +61,10 @@ impl<'a> RequestInfo<'a> {
         RequestInfo {
             method: normalised,
             method_original: (normalised == OTHER).then(|| method.as_str()),
-            route: request.extensions().get::<MatchedPath>().map(MatchedPath::as_str),
+            route: request
+                .extensions()
+                .get::<MatchedPath>()
+                .map(MatchedPath::as_str),
             path: truncate(uri.path(), MAX_URL_PART),
             query: uri
                 .query()
@@ -228,7 +231,10 @@ mod tests {
     fn methods_are_normalised() {
         assert_eq!(method_label(&Method::GET), "GET");
         assert_eq!(method_label(&Method::PATCH), "PATCH");
-        assert_eq!(method_label(&Method::from_bytes(b"PROPFIND").unwrap()), OTHER);
+        assert_eq!(
+            method_label(&Method::from_bytes(b"PROPFIND").unwrap()),
+            OTHER
+        );
         assert_eq!(method_label(&Method::from_bytes(b"get").unwrap()), OTHER);
     }
 
