@@ -544,3 +544,31 @@ fn a_failing_inner_service_fails_the_span() {
     assert_eq!(value(&close, "error.type"), Some("_OTHER"));
     assert_eq!(exported(h, "req-inner-error").status, "error");
 }
+
+#[test]
+fn a_panicking_inner_service_fails_the_span() {
+    let h = harness();
+    let panicking = tower::service_fn(|_: http::Request<Body>| async {
+        if true {
+            panic!("handler bug");
+        }
+        Ok::<http::Response<Body>, std::convert::Infallible>(http::Response::new(Body::empty()))
+    });
+    let service = ObserveLayer::new().layer(panicking);
+    let request = http::Request::builder()
+        .uri("/anything")
+        .header("x-request-id", "req-panic")
+        .body(Body::empty())
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(service.oneshot(request))
+    }));
+    assert!(outcome.is_err());
+    let (_, close) = span_lines(&h.sink, "req-panic");
+    assert_eq!(value(&close, "observe.result"), Some("error"));
+    assert_eq!(value(&close, "error.type"), Some("panic"));
+    assert_eq!(exported(h, "req-panic").status, "error");
+}

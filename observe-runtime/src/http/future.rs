@@ -22,7 +22,8 @@ pin_project! {
     ///
     /// When it completes it records the status code and body size on the span, echoes the
     /// request id header and observes `http_server_request_duration_seconds`; dropped before
-    /// completion (the client went away), it records `observe.result="cancelled"`.
+    /// completion (the client went away), it records `observe.result="cancelled"`, or fails
+    /// the span if the drop comes from a panic in the wrapped future.
     ///
     /// ```
     /// use observe_runtime::http::{ObserveLayer, ResponseFuture};
@@ -137,7 +138,12 @@ impl Finish {
 impl Drop for Finish {
     fn drop(&mut self) {
         if !self.done {
-            span::record_cancelled(&self.span);
+            // Unwinding from the wrapped future's poll is a failure, not a client going away.
+            if std::thread::panicking() {
+                span::record_panic(&self.span);
+            } else {
+                span::record_cancelled(&self.span);
+            }
             // Still observed: a client that gave up after 30 s is exactly the latency a
             // dashboard must not lose. No status label, as no response was sent.
             self.observe(None);

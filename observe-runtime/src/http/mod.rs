@@ -15,7 +15,7 @@
 //! | `network.protocol.version`, `user_agent.original` | when known |
 //! | `request_id` | always: the caller's `x-request-id` when sane, else a new UUIDv7 |
 //! | `http.response.status_code`, `http.response.body.size` | when the response is ready |
-//! | `error.type`, `otel.status_code=ERROR`, `observe.result=error` | on a 5xx or a service error (not on 4xx) |
+//! | `error.type`, `otel.status_code=ERROR`, `observe.result=error` | on a 5xx, a service error or a panic (not on 4xx) |
 //! | `observe.result=cancelled` | when the response future is dropped unfinished |
 //!
 //! No other header is read: credentials in `authorization`, `cookie`, `set-cookie` or

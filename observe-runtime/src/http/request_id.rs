@@ -7,6 +7,16 @@ use http::HeaderValue;
 /// The longest incoming request id kept; longer ones are replaced. Generous for the usual
 /// UUIDs, ULIDs and trace-style ids, small enough that a hostile value cannot bloat every
 /// log line of the request.
+///
+/// ```
+/// use http::HeaderValue;
+/// use observe_runtime::http::{MAX_REQUEST_ID_LEN, RequestId};
+///
+/// let longest = HeaderValue::from_str(&"a".repeat(MAX_REQUEST_ID_LEN)).unwrap();
+/// assert_eq!(RequestId::from_header(Some(&longest)).as_str().len(), MAX_REQUEST_ID_LEN);
+/// let too_long = HeaderValue::from_str(&"a".repeat(MAX_REQUEST_ID_LEN + 1)).unwrap();
+/// assert_eq!(RequestId::from_header(Some(&too_long)).as_str().len(), 36); // a new UUIDv7
+/// ```
 pub const MAX_REQUEST_ID_LEN: usize = 128;
 
 /// The id of one request, as recorded in the span's `request_id` field and echoed in the

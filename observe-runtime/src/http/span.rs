@@ -10,6 +10,12 @@ use crate::fields;
 
 /// The tracing name of every server span. tracing needs a `'static` name, so the route
 /// goes into `otel.name` (`GET /users/{id}`), which names the exported span.
+///
+/// ```
+/// // e.g. to give request spans their own level in an `EnvFilter`-style directive:
+/// let directive = format!("observe_runtime::http[{}]=info", observe_runtime::http::SPAN_NAME);
+/// assert_eq!(directive, "observe_runtime::http[http.server.request]=info");
+/// ```
 pub const SPAN_NAME: &str = "http.server.request";
 
 /// Creates the span for a request; every value known now is a field at creation, so that
@@ -57,6 +63,12 @@ pub(crate) fn record_response(span: &Span, status: StatusCode, body_size: Option
 /// The wrapped service returned an error instead of a response.
 pub(crate) fn record_error(span: &Span) {
     span.record("error.type", "_OTHER");
+    fail(span);
+}
+
+/// The wrapped service panicked while its future was polled.
+pub(crate) fn record_panic(span: &Span) {
+    span.record("error.type", "panic");
     fail(span);
 }
 
