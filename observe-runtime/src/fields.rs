@@ -22,12 +22,32 @@ pub const ERROR: &str = "error";
 /// The metric name used when `#[observe]` names none (autometrics' convention).
 pub const FUNCTION_CALLS: &str = "function_calls";
 
-/// True for fields that describe a span itself and so are never inherited by its children.
+/// Prefixes of the OpenTelemetry HTTP attributes the HTTP layer sets: they describe the
+/// request span, and repeating them on every line inside a handler would only be noise
+/// (`request_id` ties those lines to the request; `http.route`, inherited, says which
+/// endpoint logged them).
+const SEMCONV_PREFIXES: [&str; 6] = [
+    "http.",
+    "url.",
+    "server.",
+    "client.",
+    "network.",
+    "user_agent.",
+];
+
+/// True for fields that describe a span itself and so are never inherited by its children:
+/// `metric_*`, `otel.*`, `observe.*`, `error`, `error.type` and the HTTP attributes but
+/// `http.route`.
 pub fn is_span_local(name: &str) -> bool {
     name.starts_with("metric_")
         || name.starts_with("otel.")
         || name.starts_with("observe.")
         || name == ERROR
+        || name == "error.type"
+        || (name != "http.route"
+            && SEMCONV_PREFIXES
+                .iter()
+                .any(|prefix| name.starts_with(prefix)))
 }
 
 #[cfg(test)]
@@ -45,7 +65,15 @@ mod tests {
         ] {
             assert!(is_span_local(local), "{local}");
         }
-        for inherited in ["request_id", "user", "errors", "metrics", "otel"] {
+        for inherited in [
+            "request_id",
+            "user",
+            "errors",
+            "metrics",
+            "otel",
+            "httpx",
+            "urls",
+        ] {
             assert!(!is_span_local(inherited), "{inherited}");
         }
     }

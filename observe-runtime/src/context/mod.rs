@@ -6,7 +6,6 @@
 
 mod ids;
 mod record;
-mod remote;
 mod scope;
 mod store;
 
@@ -17,8 +16,6 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 pub use ids::{SpanId, TraceId};
 pub use record::{Outcome, SpanField, SpanRecord};
-#[cfg(feature = "http")]
-pub(crate) use remote::{current_ids, random_trace_id, with_remote_parent};
 pub use scope::visit_scope;
 pub(crate) use store::Store;
 

@@ -59,16 +59,14 @@ impl Store {
         if span.extensions().get::<SpanRecord>().is_some() {
             return;
         }
-        let parent = match span.parent() {
-            Some(parent) => {
-                let extensions = parent.extensions();
-                extensions
-                    .get::<SpanRecord>()
-                    .map(|record| (record.trace_id, record.span_id))
-            }
-            // A root span may continue a caller's trace (see `http`).
-            None => super::remote::remote_parent(),
-        };
+        let parent = span.parent().and_then(|parent| {
+            let extensions = parent.extensions();
+            let record = extensions.get::<SpanRecord>()?;
+            Some((record.trace_id, record.span_id))
+        });
+        // A contextual root continues the current OpenTelemetry context (a caller's
+        // `traceparent` attached by the HTTP layer), as tracing-opentelemetry does.
+        let parent = parent.or_else(|| attrs.is_contextual().then(remote_parent).flatten());
         let (trace_id, span_id) = self.otel_ids_of(id).unwrap_or_else(|| {
             let trace_id = parent.map_or_else(new_trace_id, |(trace_id, _)| trace_id);
             (trace_id, new_span_id())
@@ -126,4 +124,16 @@ impl Store {
             record.mark_failed();
         }
     }
+}
+
+/// The valid span context that is current in OpenTelemetry, if any: with OpenTelemetry off
+/// it still carries a caller's ids into the log lines.
+fn remote_parent() -> Option<(TraceId, SpanId)> {
+    opentelemetry::Context::map_current(|cx| {
+        let span = cx.span();
+        let span_context = span.span_context();
+        span_context
+            .is_valid()
+            .then(|| (span_context.trace_id(), span_context.span_id()))
+    })
 }

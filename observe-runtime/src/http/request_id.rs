@@ -1,86 +1,164 @@
-//! The request id: the caller's `x-request-id` when it is sane, else a fresh UUIDv7.
+//! The request id: taken from the caller when it is sane, made here (UUIDv7) when not.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use http::HeaderMap;
-use http::header::HeaderValue;
+use http::HeaderValue;
 
-/// The header that carries the request id, in and out.
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// The longest incoming request id kept; longer ones are replaced. Generous for the usual
+/// UUIDs, ULIDs and trace-style ids, small enough that a hostile value cannot bloat every
+/// log line of the request.
+///
+/// ```
+/// use http::HeaderValue;
+/// use observe_runtime::http::{MAX_REQUEST_ID_LEN, RequestId};
+///
+/// let longest = HeaderValue::from_str(&"a".repeat(MAX_REQUEST_ID_LEN)).unwrap();
+/// assert_eq!(RequestId::from_header(Some(&longest)).as_str().len(), MAX_REQUEST_ID_LEN);
+/// let too_long = HeaderValue::from_str(&"a".repeat(MAX_REQUEST_ID_LEN + 1)).unwrap();
+/// assert_eq!(RequestId::from_header(Some(&too_long)).as_str().len(), 36); // a new UUIDv7
+/// ```
+pub const MAX_REQUEST_ID_LEN: usize = 128;
 
-/// Longest caller-supplied id kept; longer ones are replaced, not truncated.
-const MAX_LEN: usize = 128;
+/// The id of one request, as recorded in the span's `request_id` field and echoed in the
+/// response header.
+///
+/// [`ObserveLayer`](super::ObserveLayer) puts it in the request's extensions, so a handler can
+/// read it (e.g. to put it in an error body):
+///
+/// ```
+/// use axum::{Extension, Router, routing::get};
+/// use observe_runtime::http::{ObserveLayer, RequestId};
+///
+/// async fn handler(Extension(id): Extension<RequestId>) -> String {
+///     format!("your request id is {}", id.as_str())
+/// }
+/// let app: Router = Router::new().route("/", get(handler)).layer(ObserveLayer::new());
+/// # drop(app);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestId(HeaderValue);
 
-/// The caller's id if it is 1–128 visible ASCII characters; a new UUIDv7 otherwise, so
-/// that no header can smuggle control characters or megabytes into every log line.
-pub(crate) fn request_id(headers: &HeaderMap) -> HeaderValue {
-    headers
-        .get(REQUEST_ID_HEADER)
-        .filter(|value| {
-            let bytes = value.as_bytes();
-            !bytes.is_empty()
-                && bytes.len() <= MAX_LEN
-                && bytes.iter().all(|b| b.is_ascii_graphic())
-        })
-        .cloned()
-        .unwrap_or_else(new_request_id)
+impl RequestId {
+    /// The caller's id when it is sane (1 to [`MAX_REQUEST_ID_LEN`] bytes of visible ASCII),
+    /// else a new UUIDv7. A value with spaces, control characters or non-ASCII bytes is
+    /// replaced rather than cleaned: a half-kept id would match nothing upstream anyway.
+    ///
+    /// ```
+    /// use http::HeaderValue;
+    /// use observe_runtime::http::RequestId;
+    ///
+    /// let kept = RequestId::from_header(Some(&HeaderValue::from_static("req-42")));
+    /// assert_eq!(kept.as_str(), "req-42");
+    /// let replaced = RequestId::from_header(Some(&HeaderValue::from_static("has space")));
+    /// assert_eq!(replaced.as_str().len(), 36);
+    /// ```
+    pub fn from_header(value: Option<&HeaderValue>) -> RequestId {
+        match value {
+            Some(value) if is_sane(value.as_bytes()) => RequestId(value.clone()),
+            _ => RequestId::generate(),
+        }
+    }
+
+    /// A new UUIDv7 (RFC 9562): time-ordered, so ids sort by arrival, with 74 random bits.
+    ///
+    /// ```
+    /// use observe_runtime::http::RequestId;
+    ///
+    /// let id = RequestId::generate();
+    /// assert_eq!(id.as_str().as_bytes()[14], b'7'); // the version digit
+    /// assert_ne!(id, RequestId::generate());
+    /// ```
+    pub fn generate() -> RequestId {
+        let text = uuid_v7(unix_millis(), rand::random());
+        RequestId(HeaderValue::from_str(&text).expect("a UUID is visible ASCII"))
+    }
+
+    /// The id as text.
+    ///
+    /// ```
+    /// use observe_runtime::http::RequestId;
+    ///
+    /// assert!(RequestId::generate().as_str().is_ascii());
+    /// ```
+    pub fn as_str(&self) -> &str {
+        // Both constructors guarantee visible ASCII.
+        self.0.to_str().unwrap_or_default()
+    }
+
+    /// The id as a header value, for echoing or forwarding it.
+    ///
+    /// ```
+    /// use observe_runtime::http::RequestId;
+    ///
+    /// let id = RequestId::generate();
+    /// assert_eq!(id.header_value().to_str().unwrap(), id.as_str());
+    /// ```
+    pub fn header_value(&self) -> &HeaderValue {
+        &self.0
+    }
 }
 
-/// A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits, so ids sort by time.
-fn new_request_id() -> HeaderValue {
-    let millis = SystemTime::now()
+fn is_sane(bytes: &[u8]) -> bool {
+    (1..=MAX_REQUEST_ID_LEN).contains(&bytes.len()) && bytes.iter().all(|b| b.is_ascii_graphic())
+}
+
+fn unix_millis() -> u64 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis()) as u64;
-    let random = u128::from_be_bytes(crate::context::random_trace_id().to_bytes());
-    let mut bits = (u128::from(millis & 0xFFFF_FFFF_FFFF) << 80) | (random & ((1u128 << 80) - 1));
-    bits = (bits & !(0xF << 76)) | (0x7 << 76); // version 7
-    bits = (bits & !(0b11 << 62)) | (0b10 << 62); // RFC variant
-    let hex = format!("{bits:032x}");
-    let text = format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    );
-    HeaderValue::from_str(&text).expect("hex and dashes are a valid header value")
+        .map_or(0, |since| since.as_millis() as u64)
+}
+
+/// Lays out a UUIDv7: 48 bits of Unix milliseconds, version 7, 12 random bits, variant
+/// `10`, 62 random bits.
+fn uuid_v7(millis: u64, random: u128) -> String {
+    const RANDOM_BITS: u128 = (1 << 80) - 1;
+    let mut v = (u128::from(millis & 0xFFFF_FFFF_FFFF) << 80) | (random & RANDOM_BITS);
+    v = (v & !(0xF << 76)) | (0x7 << 76);
+    v = (v & !(0x3 << 62)) | (0x2 << 62);
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        v >> 96,
+        (v >> 80) & 0xFFFF,
+        (v >> 64) & 0xFFFF,
+        (v >> 48) & 0xFFFF,
+        v & 0xFFFF_FFFF_FFFF
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn with(value: &[u8]) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(REQUEST_ID_HEADER, HeaderValue::from_bytes(value).unwrap());
-        headers
+    #[test]
+    fn uuid_v7_layout() {
+        let id = uuid_v7(0x0123_4567_89AB, u128::MAX);
+        assert_eq!(id, "01234567-89ab-7fff-bfff-ffffffffffff");
+        let id = uuid_v7(0, 0);
+        assert_eq!(id, "00000000-0000-7000-8000-000000000000");
     }
 
     #[test]
-    fn keeps_a_sane_caller_id() {
-        assert_eq!(request_id(&with(b"req-42")), "req-42");
+    fn generated_ids_sort_by_time() {
+        let a = uuid_v7(1_000, u128::MAX);
+        let b = uuid_v7(1_001, 0);
+        assert!(a < b);
     }
 
     #[test]
-    fn replaces_hostile_or_missing_ids_with_a_uuid_v7() {
-        let long = vec![b'a'; MAX_LEN + 1];
-        for headers in [
-            HeaderMap::new(),
-            with(b"has space"),
-            with(&long),
-            with(b"tab\there"),
-            with(&[0xff, b'x']),
+    fn only_sane_ids_are_kept() {
+        assert!(is_sane(b"abc-123_X.y:z"));
+        assert!(is_sane(&[b'a'; MAX_REQUEST_ID_LEN]));
+        for bad in [
+            &b""[..],
+            b"a b",
+            b"a\tb",
+            b"a\r\nb",
+            b"caf\xc3\xa9",
+            b"\x00",
+            b"\x7f",
+            &[b'a'; MAX_REQUEST_ID_LEN + 1],
         ] {
-            let id = request_id(&headers);
-            let id = id.to_str().unwrap();
-            assert_eq!(id.len(), 36, "{id}");
-            assert_eq!(&id[14..15], "7", "version 7: {id}");
-            assert!(
-                matches!(&id[19..20], "8" | "9" | "a" | "b"),
-                "variant: {id}"
-            );
+            assert!(!is_sane(bad), "{bad:?}");
         }
-        assert_ne!(request_id(&HeaderMap::new()), request_id(&HeaderMap::new()));
     }
 }

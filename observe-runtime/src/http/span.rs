@@ -1,138 +1,86 @@
-//! The server span of one request, with the stable OpenTelemetry HTTP attributes.
+//! The server span: its fields at creation, and how a request's end is recorded on it.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, MatchedPath};
-use http::header::{HOST, USER_AGENT};
-use http::{Method, Request, Version};
+use http::StatusCode;
+use tracing::Span;
 use tracing::field::Empty;
 
-/// The span's fixed name; `otel.name` (and the log line's `span_name`) carry
-/// `"{method} {route}"`, which tracing cannot take as a span name because names are static.
+use super::request::RequestInfo;
+use super::request_id::RequestId;
+use crate::fields;
+
+/// The tracing name of every server span. tracing needs a `'static` name, so the route
+/// goes into `otel.name` (`GET /users/{id}`), which names the exported span.
+///
+/// ```
+/// // e.g. to give request spans their own level in an `EnvFilter`-style directive:
+/// let directive = format!("observe_runtime::http[{}]=info", observe_runtime::http::SPAN_NAME);
+/// assert_eq!(directive, "observe_runtime::http[http.server.request]=info");
+/// ```
 pub const SPAN_NAME: &str = "http.server.request";
 
-/// The method as a label: the registered methods, `_OTHER` for anything else, so that a
-/// client cannot mint label values (OTel HTTP semantic conventions).
-pub(crate) fn method_label(method: &Method) -> &'static str {
-    match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::DELETE => "DELETE",
-        Method::PATCH => "PATCH",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        Method::CONNECT => "CONNECT",
-        Method::TRACE => "TRACE",
-        _ => "_OTHER",
-    }
-}
-
-/// The route template from axum's matched path; never the raw path, so unmatched requests
-/// (probes, scanners) cannot explode cardinality.
-pub(crate) fn route<B>(request: &Request<B>) -> Option<&str> {
-    request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(MatchedPath::as_str)
-}
-
-fn protocol_version(version: Version) -> &'static str {
-    match version {
-        Version::HTTP_09 => "0.9",
-        Version::HTTP_10 => "1.0",
-        Version::HTTP_11 => "1.1",
-        Version::HTTP_2 => "2",
-        Version::HTTP_3 => "3",
-        _ => "unknown",
-    }
-}
-
-/// Creates the span; the response fields are recorded when the response is known.
-pub(crate) fn server_span<B>(
-    request: &Request<B>,
-    request_id: &str,
-    trust_forwarded_for: bool,
-) -> tracing::Span {
-    let method = method_label(request.method());
-    let route = route(request);
-    let otel_name = match route {
-        Some(route) => format!("{method} {route}"),
-        None => method.to_owned(),
-    };
-    let (server_address, server_port) = server_address(request);
-    let client_address = client_address(request, trust_forwarded_for);
-    let user_agent = request
-        .headers()
-        .get(USER_AGENT)
-        .map(|agent| String::from_utf8_lossy(agent.as_bytes()).into_owned());
+/// Creates the span for a request; every value known now is a field at creation, so that
+/// the `new_span` log line and the OpenTelemetry span's sampler see them.
+pub(crate) fn request_span(info: &RequestInfo<'_>, request_id: &RequestId) -> Span {
+    let name = info.span_name();
     tracing::info_span!(
         target: "observe_runtime::http",
         SPAN_NAME,
-        otel.name = otel_name,
+        otel.name = &*name,
         otel.kind = "server",
-        http.request.method = method,
-        http.route = route,
-        url.path = request.uri().path(),
-        url.query = request.uri().query(),
-        url.scheme = request.uri().scheme_str().unwrap_or("http"),
-        server.address = server_address,
-        server.port = server_port,
-        client.address = client_address,
-        network.protocol.version = protocol_version(request.version()),
-        user_agent.original = user_agent,
-        request_id,
+        http.request.method = info.method,
+        http.request.method_original = info.method_original,
+        http.route = info.route,
+        url.path = &*info.path,
+        url.query = info.query.as_deref(),
+        url.scheme = info.scheme,
+        server.address = info.server_address,
+        server.port = info.server_port,
+        client.address = info.client_address.as_ref().map(display),
+        network.protocol.version = info.protocol_version,
+        user_agent.original = info.user_agent.as_deref(),
+        request_id = request_id.as_str(),
         http.response.status_code = Empty,
         http.response.body.size = Empty,
+        error.type = Empty,
         otel.status_code = Empty,
         observe.result = Empty,
     )
 }
 
-/// `Host` (or the URI authority) split into address and port.
-fn server_address<B>(request: &Request<B>) -> (Option<String>, Option<u16>) {
-    let authority = request
-        .uri()
-        .authority()
-        .map(|a| a.as_str().to_owned())
-        .or_else(|| {
-            request
-                .headers()
-                .get(HOST)
-                .and_then(|h| h.to_str().ok())
-                .map(str::to_owned)
-        });
-    let Some(authority) = authority else {
-        return (None, None);
-    };
-    match authority.rsplit_once(':') {
-        Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
-            match port.parse() {
-                Ok(port) => (Some(host.to_owned()), Some(port)),
-                Err(_) => (Some(authority), None),
-            }
-        }
-        _ => (Some(authority), None),
+/// A response was produced. Only 5xx fails the span: for a server, a 4xx is the client's
+/// mistake, not the server's (OpenTelemetry HTTP semantic conventions).
+pub(crate) fn record_response(span: &Span, status: StatusCode, body_size: Option<u64>) {
+    span.record("http.response.status_code", status.as_u16());
+    if let Some(size) = body_size {
+        span.record("http.response.body.size", size);
+    }
+    if status.is_server_error() {
+        span.record("error.type", status.as_str());
+        fail(span);
     }
 }
 
-/// The peer from the socket; the first `x-forwarded-for` entry only when the service sits
-/// behind a proxy it trusts (anyone can send that header).
-fn client_address<B>(request: &Request<B>, trust_forwarded_for: bool) -> Option<String> {
-    if trust_forwarded_for {
-        let forwarded = request
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|h| h.to_str().ok())
-            .and_then(|list| list.split(',').next())
-            .map(str::trim)
-            .filter(|first| first.parse::<std::net::IpAddr>().is_ok());
-        if let Some(first) = forwarded {
-            return Some(first.to_owned());
-        }
-    }
-    request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
+/// The wrapped service returned an error instead of a response.
+pub(crate) fn record_error(span: &Span) {
+    span.record("error.type", "_OTHER");
+    fail(span);
+}
+
+/// The wrapped service panicked while its future was polled.
+pub(crate) fn record_panic(span: &Span) {
+    span.record("error.type", "panic");
+    fail(span);
+}
+
+/// The response future was dropped before it finished: the client went away, or the server
+/// is shutting down.
+pub(crate) fn record_cancelled(span: &Span) {
+    span.record(fields::RESULT, "cancelled");
+}
+
+/// `otel.status_code` fails the exported span; `observe.result` the span record that the
+/// log and metrics layers read.
+fn fail(span: &Span) {
+    span.record(fields::OTEL_STATUS_CODE, "ERROR");
+    span.record(fields::RESULT, "error");
 }

@@ -1,0 +1,88 @@
+//! [`ObserveService`]: opens the request span and hands the request on.
+
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use http::{Request, Response};
+use http_body::Body;
+use tower::Service;
+
+use super::future::{Finish, ResponseFuture};
+use super::layer::ObserveLayer;
+use super::propagation;
+use super::request::RequestInfo;
+use super::request_id::RequestId;
+use super::span::request_span;
+
+/// The service [`ObserveLayer`] wraps around another: one server span per request, run
+/// around the wrapped service's call and future.
+///
+/// ```
+/// use observe_runtime::http::{ObserveLayer, ObserveService};
+/// use tower::Layer;
+///
+/// let inner = tower::service_fn(|_: http::Request<()>| async {
+///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+/// });
+/// let service: ObserveService<_> = ObserveLayer::new().layer(inner);
+/// # drop(service);
+/// ```
+#[derive(Clone, Debug)]
+pub struct ObserveService<S> {
+    pub(crate) inner: S,
+    pub(crate) layer: ObserveLayer,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for ObserveService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: Body,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let started = Instant::now();
+        let header = &self.layer.request_id_header;
+        let request_id = RequestId::from_header(request.headers().get(header));
+
+        let info = RequestInfo::read(&request, self.layer.trust_forwarded_for);
+        let span = {
+            // tracing-opentelemetry takes a contextual root span's parent from the current
+            // OpenTelemetry context, and so does the context store for its trace id when
+            // OpenTelemetry is off; the span is started (ids fixed) while it is created, so
+            // the caller's context must be current now: `set_parent` afterwards is too late.
+            let _remote = propagation::extract(request.headers()).attach();
+            request_span(&info, &request_id)
+        };
+        let method = info.method;
+        let route = info.route.unwrap_or_default().into();
+        drop(info);
+
+        // Handlers see the id that is logged, whether it came with the request or not.
+        request
+            .headers_mut()
+            .insert(header.clone(), request_id.header_value().clone());
+        request.extensions_mut().insert(request_id.clone());
+
+        let inner = span.in_scope(|| self.inner.call(request));
+        ResponseFuture::new(
+            inner,
+            Finish {
+                span,
+                started,
+                method,
+                route,
+                request_id,
+                request_id_header: header.clone(),
+                durations: self.layer.durations.clone(),
+                done: false,
+            },
+        )
+    }
+}

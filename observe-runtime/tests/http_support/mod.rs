@@ -1,0 +1,242 @@
+//! Shared by the `http_*` integration tests: a real axum server behind `ObserveLayer`, a raw
+//! HTTP/1.1 client, and readers for the log lines and the exposition.
+//!
+//! Each test binary installs one global subscriber and one global metrics recorder (the
+//! server runs on tokio worker threads, which a thread-local default would not reach), so
+//! tests tell their requests apart by route, request id or trace id.
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing;
+use observe_runtime::http::{ObserveLayer, inject_trace_context};
+use observe_runtime::log::writer::MemorySink;
+use observe_runtime::metrics::{Metrics, MetricsConfig};
+use observe_testkit::logfmt::parse_line;
+
+/// A secret planted in every credential header; it must appear in no output.
+pub const SECRET: &str = "s3cr3t-SHOULD-NEVER-APPEAR";
+
+/// The routes every test server has. `/trusted/...` is behind a layer that trusts
+/// `x-forwarded-for`; the rest are behind the default one.
+pub fn app() -> Router {
+    let default = Router::new()
+        .route("/users/{id}", routing::get(user))
+        .route("/status/{code}", routing::get(status))
+        .route("/secret", routing::get(secret))
+        .route("/slow", routing::get(slow))
+        .route("/outgoing", routing::get(outgoing))
+        .route("/metrics-test/{id}", routing::get(user))
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(ObserveLayer::new());
+    let trusted = Router::new()
+        .route("/trusted/ip", routing::get(|| async { "ok" }))
+        .layer(ObserveLayer::new().trust_forwarded_for(true));
+    default.merge(trusted)
+}
+
+async fn user(Path(id): Path<String>) -> String {
+    tracing::info!(user = %id, "loading user");
+    format!("user {id}")
+}
+
+async fn status(Path(code): Path<u16>) -> impl IntoResponse {
+    (StatusCode::from_u16(code).unwrap(), "status")
+}
+
+async fn secret() -> impl IntoResponse {
+    (
+        [(header::SET_COOKIE, format!("session={SECRET}"))],
+        "you have a cookie",
+    )
+}
+
+async fn slow() -> &'static str {
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    "late"
+}
+
+/// Answers with the `traceparent` it would send to a service it calls.
+async fn outgoing() -> String {
+    let mut headers = HeaderMap::new();
+    inject_trace_context(&mut headers);
+    headers
+        .get("traceparent")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+/// The server, on a runtime of its own; lives for the whole test binary.
+pub struct Server {
+    pub addr: SocketAddr,
+    _runtime: tokio::runtime::Runtime,
+}
+
+pub fn serve() -> Server {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    runtime.spawn(async move {
+        axum::serve(
+            listener,
+            app().into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    Server {
+        addr,
+        _runtime: runtime,
+    }
+}
+
+pub fn metrics() -> Metrics {
+    let metrics = Metrics::new(MetricsConfig::default()).unwrap();
+    metrics.install_global().unwrap();
+    metrics
+}
+
+/// A response as the raw client read it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| std::str::from_utf8(v).unwrap())
+    }
+}
+
+/// Sends one HTTP/1.1 request with `Connection: close` and reads the whole response.
+/// Header values are raw bytes, so tests can send what a well-behaved client would not.
+pub fn request(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &[u8])]) -> Reply {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut head =
+        format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n").into_bytes();
+    for (name, value) in headers {
+        head.extend_from_slice(name.as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value);
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    stream.write_all(&head).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    parse_reply(&raw)
+}
+
+pub fn get(addr: SocketAddr, target: &str, headers: &[(&str, &[u8])]) -> Reply {
+    request(addr, "GET", target, headers)
+}
+
+fn parse_reply(raw: &[u8]) -> Reply {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete response head");
+    let head = std::str::from_utf8(&raw[..end]).unwrap();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .map(|line| {
+            let (name, value) = line.split_once(": ").unwrap();
+            (name.to_owned(), value.as_bytes().to_vec())
+        })
+        .collect::<Vec<_>>();
+    let body = &raw[end + 4..];
+    // Chunked bodies: good enough for the short bodies here.
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v == b"chunked");
+    let body = if chunked {
+        let text = String::from_utf8_lossy(body);
+        let mut out = String::new();
+        let mut parts = text.split("\r\n");
+        while let Some(size) = parts.next() {
+            let size = usize::from_str_radix(size, 16).unwrap_or(0);
+            if size == 0 {
+                break;
+            }
+            out.push_str(parts.next().unwrap_or_default());
+        }
+        out
+    } else {
+        String::from_utf8_lossy(body).into_owned()
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// One parsed log line.
+pub type Line = Vec<(String, String)>;
+
+pub fn value<'a>(line: &'a Line, key: &str) -> Option<&'a str> {
+    line.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// Every log line written so far that carries `request_id = id` (the span's own lines and
+/// the events inside it, which inherit the field).
+pub fn lines_of(sink: &MemorySink, id: &str) -> Vec<Line> {
+    sink.lines()
+        .iter()
+        .map(|line| parse_line(line).unwrap_or_else(|e| panic!("{e:?}: {line}")))
+        .filter(|line| value(line, "request_id") == Some(id))
+        .collect()
+}
+
+/// The request span's `new_span` and `close_span` lines.
+pub fn span_lines(sink: &MemorySink, id: &str) -> (Line, Line) {
+    let lines = lines_of(sink, id);
+    let of = |event: &str| {
+        let found: Vec<_> = lines
+            .iter()
+            .filter(|l| {
+                value(l, "otel.kind") == Some("server") && value(l, "span_event") == Some(event)
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "one {event} line for {id}: {lines:#?}");
+        found[0].clone()
+    };
+    (of("new_span"), of("close_span"))
+}
+
+/// The value of one series in a Prometheus exposition, e.g.
+/// `series(&text, "x_bucket", r#"a="b",le="+Inf""#)`.
+pub fn series(text: &str, name: &str, labels: &str) -> Option<f64> {
+    let prefix = format!("{name}{{{labels}}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map(|value| value.parse().unwrap())
+}
