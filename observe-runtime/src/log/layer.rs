@@ -2,6 +2,7 @@
 
 use std::cell::RefCell;
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use tracing_core::field::{Field, Visit};
@@ -10,7 +11,10 @@ use tracing_core::{Dispatch, Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
-use super::encode::{LineEncoder, hex, latency_ms_text};
+use super::encode::{
+    Format, is_plain_static_key, is_plain_static_value, latency_ms_text, write_i64, write_i128,
+    write_key, write_u64, write_u128,
+};
 use super::json::JsonEncoder;
 use super::logfmt::LogfmtEncoder;
 use super::timestamp::rfc3339_micros;
@@ -121,23 +125,19 @@ impl LogLayer {
         self
     }
 
-    fn write_line(&self, build: impl FnOnce(&dyn LineEncoder, &mut Vec<u8>)) {
-        let encoder: &dyn LineEncoder = match self.format {
-            LogFormat::Logfmt => &LogfmtEncoder::new(),
-            LogFormat::Json => &JsonEncoder::new(),
-            LogFormat::Off => return,
-        };
+    /// Builds one line in the thread's reused buffer and hands it to the sink.
+    fn emit(&self, build: impl FnOnce(&mut Vec<u8>)) {
         // One buffer per thread, reused; a value whose Debug impl logs re-enters here
         // and gets a fresh buffer rather than a panic.
         BUFFER.with(|cell| match cell.try_borrow_mut() {
             Ok(mut buffer) => {
                 buffer.clear();
-                build(encoder, &mut buffer);
+                build(&mut buffer);
                 self.sink.write_line(&buffer);
             }
             Err(_) => {
                 let mut buffer = Vec::with_capacity(256);
-                build(encoder, &mut buffer);
+                build(&mut buffer);
                 self.sink.write_line(&buffer);
             }
         });
@@ -149,34 +149,189 @@ impl LogLayer {
         record: &SpanRecord,
         closing: bool,
     ) {
-        self.write_line(|encoder, out| {
-            let metadata = span.metadata();
-            encoder.begin(out);
-            encoder.plain_str(out, "level", level_str(metadata.level()));
-            encoder.str(out, "span_name", metadata.name());
-            let mut hex_buf = [0; 32];
-            let span_id = record.span_id().to_bytes();
-            encoder.plain_str(out, "span", hex(&span_id, &mut hex_buf));
-            if let Some(parent) = record.parent_span_id() {
-                let parent = parent.to_bytes();
-                encoder.plain_str(out, "parent_span", hex(&parent, &mut hex_buf));
+        match self.format {
+            LogFormat::Logfmt => {
+                self.emit(|out| span_line::<LogfmtEncoder, R>(out, span, record, closing))
             }
-            encoder.plain_str(
-                out,
-                "span_event",
-                if closing { "close_span" } else { "new_span" },
-            );
-            timestamp(encoder, out);
-            let trace_id = record.trace_id().to_bytes();
-            encoder.plain_str(out, "trace_id", hex(&trace_id, &mut hex_buf));
-            if let Some(latency) = record.latency().filter(|_| closing) {
-                let mut number = [0; 40];
-                encoder.raw_number(out, "latency_ms", latency_ms_text(latency, &mut number));
+            LogFormat::Json => {
+                self.emit(|out| span_line::<JsonEncoder, R>(out, span, record, closing))
             }
-            write_own_then_inherited(encoder, out, span, record);
-            encoder.finish(out);
-        });
+            LogFormat::Off => {}
+        }
     }
+
+    fn event_line<'a, R: LookupSpan<'a>>(&self, event: &Event<'_>, span: Option<&SpanRef<'a, R>>) {
+        match self.format {
+            LogFormat::Logfmt => self.emit(|out| event_line::<LogfmtEncoder, R>(out, event, span)),
+            LogFormat::Json => self.emit(|out| event_line::<JsonEncoder, R>(out, event, span)),
+            LogFormat::Off => {}
+        }
+    }
+}
+
+/// Writes a key known at compile time (`[A-Za-z0-9_]` only, never first on the line), with
+/// its separator: one constant copy.
+macro_rules! lit_key {
+    ($f:ty, $out:expr, $key:literal) => {
+        $out.extend_from_slice(if <$f>::JSON {
+            concat!(",\"", $key, "\":").as_bytes()
+        } else {
+            concat!(" ", $key, "=").as_bytes()
+        })
+    };
+}
+
+/// Starts the line with its first key, `level`.
+#[inline]
+fn level_first<F: Format>(out: &mut Vec<u8>, level: &Level) {
+    macro_rules! level {
+        ($name:literal) => {
+            if F::JSON {
+                concat!("{\"level\":\"", $name, "\"").as_bytes()
+            } else {
+                concat!("level=", $name).as_bytes()
+            }
+        };
+    }
+    out.extend_from_slice(match *level {
+        Level::ERROR => level!("error"),
+        Level::WARN => level!("warn"),
+        Level::INFO => level!("info"),
+        Level::DEBUG => level!("debug"),
+        Level::TRACE => level!("trace"),
+    });
+}
+
+#[inline]
+fn finish<F: Format>(out: &mut Vec<u8>) {
+    if F::JSON {
+        out.extend_from_slice(b"}\n");
+    } else {
+        out.push(b'\n');
+    }
+}
+
+/// A field name (or another `'static` key) with its separator, sanitised as
+/// [`write_key`](super::encode::write_key) does; the check is cached per name.
+#[inline]
+fn static_key<F: Format>(out: &mut Vec<u8>, key: &'static str) {
+    out.extend_from_slice(if F::JSON { b",\"" } else { b" " });
+    if is_plain_static_key(key) {
+        out.extend_from_slice(key.as_bytes());
+    } else {
+        write_key(out, key);
+    }
+    out.extend_from_slice(if F::JSON { b"\":" } else { b"=" });
+}
+
+/// A value that needs no quoting or escaping (ids, timestamps, keywords).
+#[inline]
+fn plain_value<F: Format>(out: &mut Vec<u8>, value: &[u8]) {
+    if F::JSON {
+        out.push(b'"');
+        out.extend_from_slice(value);
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(value);
+    }
+}
+
+/// A `'static` text value (span name, target); whether it needs quoting is cached.
+#[inline]
+fn static_str_value<F: Format>(out: &mut Vec<u8>, value: &'static str) {
+    if is_plain_static_value(value) {
+        plain_value::<F>(out, value.as_bytes());
+    } else {
+        F::str_value(out, value);
+    }
+}
+
+/// Lowercase hex of an id, fixed width.
+#[inline]
+fn hex_value<F: Format, const N: usize>(out: &mut Vec<u8>, bytes: [u8; N]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [[0u8; 2]; N];
+    for (pair, b) in buf.iter_mut().zip(bytes) {
+        *pair = [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]];
+    }
+    plain_value::<F>(out, buf.as_flattened());
+}
+
+fn span_line<'a, F: Format, R: LookupSpan<'a>>(
+    out: &mut Vec<u8>,
+    span: &SpanRef<'a, R>,
+    record: &SpanRecord,
+    closing: bool,
+) {
+    let metadata = span.metadata();
+    out.reserve(384);
+    level_first::<F>(out, metadata.level());
+    lit_key!(F, out, "span_name");
+    static_str_value::<F>(out, metadata.name());
+    lit_key!(F, out, "span");
+    hex_value::<F, 8>(out, record.span_id().to_bytes());
+    if let Some(parent) = record.parent_span_id() {
+        lit_key!(F, out, "parent_span");
+        hex_value::<F, 8>(out, parent.to_bytes());
+    }
+    lit_key!(F, out, "span_event");
+    plain_value::<F>(out, if closing { b"close_span" } else { b"new_span" });
+    lit_key!(F, out, "timestamp");
+    timestamp_value::<F>(out);
+    lit_key!(F, out, "trace_id");
+    hex_value::<F, 16>(out, record.trace_id().to_bytes());
+    if let Some(latency) = record.latency().filter(|_| closing) {
+        let mut number = [0; 40];
+        lit_key!(F, out, "latency_ms");
+        out.extend_from_slice(latency_ms_text(latency, &mut number).as_bytes());
+    }
+    write_own_then_inherited::<F, R>(out, span, record);
+    finish::<F>(out);
+}
+
+fn event_line<'a, F: Format, R: LookupSpan<'a>>(
+    out: &mut Vec<u8>,
+    event: &Event<'_>,
+    span: Option<&SpanRef<'a, R>>,
+) {
+    with_seen(|seen| {
+        let metadata = event.metadata();
+        seen.extend_from_slice(EVENT_LINE_KEYS);
+        out.reserve(384);
+        level_first::<F>(out, metadata.level());
+        let fields_start = out.len();
+        let mut fields = EventFields::<F> {
+            out: &mut *out,
+            seen: &mut *seen,
+            fields_start,
+            message: None,
+            _format: PhantomData,
+        };
+        event.record(&mut fields);
+        lit_key!(F, out, "target");
+        static_str_value::<F>(out, metadata.target());
+        if let (Some(file), Some(line)) = (metadata.file(), metadata.line()) {
+            location::<F>(out, file, line);
+        }
+        lit_key!(F, out, "timestamp");
+        timestamp_value::<F>(out);
+        if let Some(span) = span {
+            let ids = with_record(span, |record| (record.span_id(), record.trace_id()));
+            if let Some((span_id, trace_id)) = ids {
+                lit_key!(F, out, "span");
+                hex_value::<F, 8>(out, span_id.to_bytes());
+                lit_key!(F, out, "trace_id");
+                hex_value::<F, 16>(out, trace_id.to_bytes());
+            }
+            // To an event, even its own span's fields are inherited context.
+            visit_scope(span, seen, |field| {
+                if !is_span_local(field.name) {
+                    write_field::<F>(out, field);
+                }
+            });
+        }
+        finish::<F>(out);
+    })
 }
 
 /// Whether a span line writes `name` itself.
@@ -186,8 +341,7 @@ fn is_span_line_key(name: &str) -> bool {
 
 /// The span's own fields come from `record` (already borrowed by the caller); its
 /// ancestors are read through the registry.
-fn write_own_then_inherited<'a, R: LookupSpan<'a>>(
-    encoder: &dyn LineEncoder,
+fn write_own_then_inherited<'a, F: Format, R: LookupSpan<'a>>(
     out: &mut Vec<u8>,
     span: &SpanRef<'a, R>,
     record: &SpanRecord,
@@ -197,7 +351,7 @@ fn write_own_then_inherited<'a, R: LookupSpan<'a>>(
     // span (no ancestors to dedup against) needs no `seen` list at all.
     for (i, field) in fields.iter().enumerate() {
         if !is_span_line_key(field.name) && !fields[..i].iter().any(|f| f.name == field.name) {
-            write_field(encoder, out, field);
+            write_field::<F>(out, field);
         }
     }
     if let Some(parent) = span.parent() {
@@ -206,7 +360,7 @@ fn write_own_then_inherited<'a, R: LookupSpan<'a>>(
             seen.extend(fields.iter().map(|f| f.name));
             visit_scope(&parent, seen, |field| {
                 if !is_span_local(field.name) {
-                    write_field(encoder, out, field);
+                    write_field::<F>(out, field);
                 }
             });
         });
@@ -230,36 +384,13 @@ thread_local! {
     static SEEN: RefCell<Vec<&'static str>> = RefCell::new(Vec::with_capacity(32));
 }
 
-fn level_str(level: &Level) -> &'static str {
-    match *level {
-        Level::ERROR => "error",
-        Level::WARN => "warn",
-        Level::INFO => "info",
-        Level::DEBUG => "debug",
-        Level::TRACE => "trace",
-    }
-}
-
-fn timestamp(encoder: &dyn LineEncoder, out: &mut Vec<u8>) {
-    let text = rfc3339_micros(std::time::SystemTime::now());
+fn timestamp_value<F: Format>(out: &mut Vec<u8>) {
     // Digits, '-', ':', 'T', '.' and 'Z' only.
-    encoder.plain_str(
-        out,
-        "timestamp",
-        std::str::from_utf8(&text).unwrap_or_default(),
-    );
+    plain_value::<F>(out, &rfc3339_micros(std::time::SystemTime::now()));
 }
 
-/// `file:line`, without `fmt` for the common case of a short path.
-fn location(encoder: &dyn LineEncoder, out: &mut Vec<u8>, file: &str, line: u32) {
-    let mut buf = [0u8; 160];
-    if file.len() + 11 > buf.len() {
-        encoder.display(out, "location", &format_args!("{file}:{line}"));
-        return;
-    }
-    buf[..file.len()].copy_from_slice(file.as_bytes());
-    buf[file.len()] = b':';
-    let mut end = file.len() + 1;
+/// `location=file:line`; the file's need for quoting is cached per path.
+fn location<F: Format>(out: &mut Vec<u8>, file: &'static str, line: u32) {
     let mut digits_buf = [0u8; 10];
     let mut i = digits_buf.len();
     let mut v = line;
@@ -271,103 +402,143 @@ fn location(encoder: &dyn LineEncoder, out: &mut Vec<u8>, file: &str, line: u32)
             break;
         }
     }
-    let n = digits_buf.len() - i;
-    buf[end..end + n].copy_from_slice(&digits_buf[i..]);
-    end += n;
-    // `file` was a &str and the rest is ASCII.
-    encoder.str(
-        out,
-        "location",
-        std::str::from_utf8(&buf[..end]).unwrap_or(file),
-    );
+    lit_key!(F, out, "location");
+    if is_plain_static_value(file) {
+        if F::JSON {
+            out.push(b'"');
+        }
+        out.extend_from_slice(file.as_bytes());
+        out.push(b':');
+        out.extend_from_slice(&digits_buf[i..]);
+        if F::JSON {
+            out.push(b'"');
+        }
+    } else {
+        F::display_value(out, &format_args!("{file}:{line}"));
+    }
 }
 
-fn write_field(encoder: &dyn LineEncoder, out: &mut Vec<u8>, field: &SpanField) {
-    write_value(encoder, out, field.name, &field.value);
+#[inline]
+fn write_field<F: Format>(out: &mut Vec<u8>, field: &SpanField) {
+    static_key::<F>(out, field.name);
+    write_value::<F>(out, &field.value);
 }
 
-fn write_value(encoder: &dyn LineEncoder, out: &mut Vec<u8>, key: &str, value: &FieldValue) {
+#[inline]
+fn write_value<F: Format>(out: &mut Vec<u8>, value: &FieldValue) {
     match value {
-        FieldValue::Bool(v) => encoder.bool(out, key, *v),
-        FieldValue::I64(v) => encoder.i64(out, key, *v),
-        FieldValue::U64(v) => encoder.u64(out, key, *v),
-        FieldValue::I128(v) => encoder.i128(out, key, *v),
-        FieldValue::U128(v) => encoder.u128(out, key, *v),
-        FieldValue::F64(v) => encoder.f64(out, key, *v),
-        FieldValue::Str(v) => encoder.str(out, key, v),
+        FieldValue::Bool(v) => out.extend_from_slice(if *v { b"true" } else { b"false" }),
+        FieldValue::I64(v) => write_i64(out, *v),
+        FieldValue::U64(v) => write_u64(out, *v),
+        FieldValue::I128(v) => write_i128(out, *v),
+        FieldValue::U128(v) => write_u128(out, *v),
+        FieldValue::F64(v) => F::f64_value(out, *v),
+        FieldValue::Str(v) => F::str_value(out, v),
     }
 }
 
-/// Writes an event's fields straight into the line: the message on the first pass, the
-/// other fields on the second, so that `msg` leads whatever order they were declared in.
-struct EventFields<'a> {
-    encoder: &'a dyn LineEncoder,
-    out: &'a mut Vec<u8>,
-    message_pass: bool,
-    seen: &'a mut Vec<&'static str>,
+/// Writes an event's fields straight into the line, `msg` first: fields visited before the
+/// message are moved behind it once it is written (each field is one `<sep>key=value`
+/// segment, so the move keeps the line well formed).
+struct EventFields<'o, F> {
+    out: &'o mut Vec<u8>,
+    seen: &'o mut Vec<&'static str>,
+    /// Where the first field segment starts (just after `level`).
+    fields_start: usize,
+    /// The message was written, at this offset.
+    message: Option<usize>,
+    _format: PhantomData<F>,
 }
 
-impl EventFields<'_> {
-    fn wants(&mut self, field: &Field) -> Option<&'static str> {
-        let is_message = field.name() == "message";
-        if is_message != self.message_pass {
-            return None;
+impl<F: Format> EventFields<'_, F> {
+    /// The key to write `field` under, if it is to be written; writes the key.
+    #[inline]
+    fn key(&mut self, field: &Field) -> bool {
+        let name = field.name();
+        if name == "message" {
+            if self.message.is_some() {
+                return false;
+            }
+            self.message = Some(self.out.len());
+            lit_key!(F, self.out, "msg");
+            return true;
         }
-        let key = if is_message { "msg" } else { field.name() };
-        if !is_message && self.seen.contains(&key) {
-            return None;
+        if self.seen.contains(&name) {
+            return false;
         }
-        if !is_message {
-            self.seen.push(key);
+        self.seen.push(name);
+        static_key::<F>(self.out, name);
+        true
+    }
+
+    /// After a value: if it was the message and other fields came first, rotate it ahead.
+    #[inline]
+    fn done(&mut self) {
+        if let Some(at) = self.message
+            && at != self.fields_start
+            && self.out.len() > at
+        {
+            let len = self.out.len() - at;
+            self.out[self.fields_start..].rotate_right(len);
+            self.message = Some(self.fields_start);
         }
-        Some(key)
     }
 }
 
-impl Visit for EventFields<'_> {
+impl<F: Format> Visit for EventFields<'_, F> {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        if let Some(key) = self.wants(field) {
-            self.encoder.f64(self.out, key, value);
+        if self.key(field) {
+            F::f64_value(self.out, value);
+            self.done();
         }
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        if let Some(key) = self.wants(field) {
-            self.encoder.i64(self.out, key, value);
+        if self.key(field) {
+            write_i64(self.out, value);
+            self.done();
         }
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        if let Some(key) = self.wants(field) {
-            self.encoder.u64(self.out, key, value);
+        if self.key(field) {
+            write_u64(self.out, value);
+            self.done();
         }
     }
     fn record_i128(&mut self, field: &Field, value: i128) {
-        if let Some(key) = self.wants(field) {
-            self.encoder.i128(self.out, key, value);
+        if self.key(field) {
+            write_i128(self.out, value);
+            self.done();
         }
     }
     fn record_u128(&mut self, field: &Field, value: u128) {
-        if let Some(key) = self.wants(field) {
-            self.encoder.u128(self.out, key, value);
+        if self.key(field) {
+            write_u128(self.out, value);
+            self.done();
         }
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        if let Some(key) = self.wants(field) {
-            self.encoder.bool(self.out, key, value);
+        if self.key(field) {
+            self.out
+                .extend_from_slice(if value { b"true" } else { b"false" });
+            self.done();
         }
     }
     fn record_str(&mut self, field: &Field, value: &str) {
-        if let Some(key) = self.wants(field) {
-            self.encoder.str(self.out, key, value);
+        if self.key(field) {
+            F::str_value(self.out, value);
+            self.done();
         }
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        if let Some(key) = self.wants(field) {
-            self.encoder.display(self.out, key, value);
+        if self.key(field) {
+            F::display_value(self.out, value);
+            self.done();
         }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if let Some(key) = self.wants(field) {
-            self.encoder.debug(self.out, key, value);
+        if self.key(field) {
+            F::debug_value(self.out, value);
+            self.done();
         }
     }
 }
@@ -396,43 +567,7 @@ where
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         self.store.on_event(event, &ctx);
         let span = ctx.event_span(event);
-        self.write_line(|encoder, out| {
-            with_seen(|seen| {
-                let metadata = event.metadata();
-                seen.extend_from_slice(EVENT_LINE_KEYS);
-                encoder.begin(out);
-                encoder.plain_str(out, "level", level_str(metadata.level()));
-                for message_pass in [true, false] {
-                    event.record(&mut EventFields {
-                        encoder,
-                        out,
-                        message_pass,
-                        seen,
-                    });
-                }
-                encoder.str(out, "target", metadata.target());
-                if let (Some(file), Some(line)) = (metadata.file(), metadata.line()) {
-                    location(encoder, out, file, line);
-                }
-                timestamp(encoder, out);
-                if let Some(span) = &span {
-                    let ids = with_record(span, |record| (record.span_id(), record.trace_id()));
-                    if let Some((span_id, trace_id)) = ids {
-                        let mut hex_buf = [0; 32];
-                        encoder.plain_str(out, "span", hex(&span_id.to_bytes(), &mut hex_buf));
-                        let trace_id = trace_id.to_bytes();
-                        encoder.plain_str(out, "trace_id", hex(&trace_id, &mut hex_buf));
-                    }
-                    // To an event, even its own span's fields are inherited context.
-                    visit_scope(span, seen, |field| {
-                        if !is_span_local(field.name) {
-                            write_field(encoder, out, field);
-                        }
-                    });
-                }
-                encoder.finish(out);
-            })
-        });
+        self.event_line(event, span.as_ref());
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
@@ -443,6 +578,36 @@ where
         let extensions = span.extensions();
         if let Some(record) = extensions.get::<SpanRecord>() {
             self.span_line(&span, record, true);
+        }
+    }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn hex_is_lowercase_fixed_width() {
+        let mut out = Vec::new();
+        hex_value::<LogfmtEncoder, 4>(&mut out, [0x00, 0xf0, 0x67, 0xaa]);
+        assert_eq!(out, b"00f067aa");
+        let id = 0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736_u128;
+        out.clear();
+        hex_value::<JsonEncoder, 16>(&mut out, id.to_be_bytes());
+        assert_eq!(out, format!("\"{id:032x}\"").as_bytes());
+    }
+
+    #[test]
+    fn static_keys_and_values_are_checked_once_and_stay_right() {
+        for _ in 0..2 {
+            let mut out = Vec::new();
+            static_key::<LogfmtEncoder>(&mut out, "a b");
+            static_str_value::<LogfmtEncoder>(&mut out, "x y");
+            static_key::<LogfmtEncoder>(&mut out, "ok.key");
+            static_str_value::<LogfmtEncoder>(&mut out, "plain");
+            static_key::<JsonEncoder>(&mut out, "q");
+            static_str_value::<JsonEncoder>(&mut out, "say \"hi\"");
+            assert_eq!(out, b" a_b=\"x y\" ok.key=plain,\"q\":\"say \\\"hi\\\"\"");
         }
     }
 }

@@ -300,3 +300,32 @@ fn a_debug_value_that_logs_does_not_dead_lock() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(get(&lines[0], "v"), "chatty");
 }
+
+#[test]
+fn the_message_leads_wherever_it_was_declared() {
+    for format in [LogFormat::Logfmt, LogFormat::Json] {
+        let lines = capture(format, || {
+            tracing::info!(a = 1_u64, b = "x y", message = "late");
+            tracing::info!(message = "early", a = 2_u64);
+            tracing::info!(a = 3_u64, "plain");
+        });
+        let want = match format {
+            LogFormat::Json => [
+                r#"{"level":"info","msg":"late","a":1,"b":"x y","target":"#,
+                r#"{"level":"info","msg":"early","a":2,"target":"#,
+                r#"{"level":"info","msg":"plain","a":3,"target":"#,
+            ],
+            _ => [
+                r#"level=info msg=late a=1 b="x y" target="#,
+                "level=info msg=early a=2 target=",
+                "level=info msg=plain a=3 target=",
+            ],
+        };
+        for (line, want) in lines.iter().zip(want) {
+            assert!(
+                line.starts_with(want),
+                "{line:?} should start with {want:?}"
+            );
+        }
+    }
+}
