@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 
 use crate::config::{Config, ConfigError, Settings};
@@ -68,7 +69,7 @@ fn start(
     settings: Settings,
     writer: Option<Box<dyn std::io::Write + Send>>,
 ) -> Result<Guard, InitError> {
-    let filter = env_filter(&settings.log_filter)?;
+    let (targets, env_filter) = log_filter(&settings.log_filter)?;
 
     let metrics = Metrics::new(MetricsConfig {
         buckets: settings.histogram_buckets.clone(),
@@ -123,7 +124,8 @@ fn start(
         None => ContextLayer::new(),
     };
     let subscriber = tracing_subscriber::registry()
-        .with(filter)
+        .with(targets)
+        .with(env_filter)
         .with(otel.as_ref().map(|pipeline| pipeline.layer()))
         .with(context)
         .with(log_layer)
@@ -142,6 +144,42 @@ fn start(
         otel,
         writer: writer_guard,
     })
+}
+
+/// The log filter: `RUST_LOG` plus `off` for the exporter's own crates (see [`env_filter`]).
+///
+/// `EnvFilter` takes a read lock on each span's enter, exit and close (for span and field
+/// directives), shared cache lines that every thread writes. When the directives are plain
+/// `target=level` / `level` ones, the same filter as a [`Targets`] decides the same way
+/// without any per-span state; otherwise (spans, fields, anything unusual) it is the
+/// `EnvFilter`.
+fn log_filter(directives: &str) -> Result<(Option<Targets>, Option<EnvFilter>), InitError> {
+    let env = env_filter(directives)?;
+    Ok(match simple_targets(directives) {
+        Some(targets) => (Some(targets), None),
+        None => (None, Some(env)),
+    })
+}
+
+/// `directives` as [`Targets`], when they are only `level`, `target` and `target=level`
+/// directives in the plainest spelling (so that both filters read them alike).
+fn simple_targets(directives: &str) -> Option<Targets> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '=' | ',' | '-');
+    if directives.is_empty()
+        || !directives.chars().all(plain)
+        || directives
+            .split(',')
+            .any(|d| d.is_empty() || d.matches('=').count() > 1)
+    {
+        return None;
+    }
+    let mut targets: Targets = directives.parse().ok()?;
+    for target in exporter_noise_filter() {
+        if !directives.contains(target) {
+            targets = targets.with_target(target, LevelFilter::OFF);
+        }
+    }
+    Some(targets)
 }
 
 /// `RUST_LOG` plus `off` for the exporter's own crates, unless the filter names them: their
@@ -271,5 +309,75 @@ impl std::error::Error for InitError {
             InitError::Writer(e) => Some(e),
             InitError::AlreadyInitialised | InitError::Metrics(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing::Level;
+
+    /// What a filter lets through, for a fixed set of targets and levels.
+    fn decisions(
+        filter: impl tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync,
+    ) -> Vec<bool> {
+        let subscriber = tracing_subscriber::registry().with(filter);
+        tracing::subscriber::with_default(subscriber, || {
+            macro_rules! probe {
+                ($($target:literal),*) => {
+                    vec![$(
+                        tracing::enabled!(target: $target, Level::ERROR),
+                        tracing::enabled!(target: $target, Level::WARN),
+                        tracing::enabled!(target: $target, Level::INFO),
+                        tracing::enabled!(target: $target, Level::DEBUG),
+                        tracing::enabled!(target: $target, Level::TRACE),
+                    )*]
+                };
+            }
+            probe!(
+                "app",
+                "app::db",
+                "app_other",
+                "h2",
+                "hyper_util",
+                "tonic::transport",
+                "x"
+            )
+        })
+    }
+
+    #[test]
+    fn plain_directives_use_targets_and_decide_like_env_filter() {
+        for directives in [
+            "info",
+            "warn,app=debug",
+            "app::db=trace,app=warn",
+            "off,app=info",
+            "app",
+            "TRACE",
+            "3,hyper=debug",
+            "debug,h2=info",
+        ] {
+            let targets = simple_targets(directives).expect(directives);
+            let env = env_filter(directives).unwrap();
+            assert_eq!(decisions(targets), decisions(env), "{directives}");
+        }
+    }
+
+    #[test]
+    fn span_and_field_directives_keep_env_filter() {
+        for directives in [
+            "info,app[req]=debug",
+            "app[{user=ada}]=trace",
+            "info,",
+            "a=b=c",
+            "x y",
+        ] {
+            assert!(simple_targets(directives).is_none(), "{directives}");
+        }
+        let (targets, env) = log_filter("info,app[req]=debug").unwrap();
+        assert!(targets.is_none() && env.is_some());
+        let (targets, env) = log_filter("info").unwrap();
+        assert!(targets.is_some() && env.is_none());
     }
 }
