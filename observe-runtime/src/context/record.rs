@@ -6,7 +6,7 @@ use tracing_core::field::{Field, Visit};
 
 use super::ids::{SpanId, TraceId};
 use crate::fields;
-use crate::value::FieldValue;
+use crate::value::{FieldValue, Text};
 
 /// How a span ended, as the `result` metric label and the log line report it.
 ///
@@ -232,12 +232,15 @@ impl Visit for RecordVisitor<'_> {
         self.0.set(field, FieldValue::Str(value.into()));
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.0.set(field, FieldValue::Str(value.to_string().into()));
+        self.0.set(
+            field,
+            FieldValue::Str(Text::format(format_args!("{value}"))),
+        );
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         self.0.set(
             field,
-            FieldValue::Str(format!("{value:?}").into_boxed_str()),
+            FieldValue::Str(Text::format(format_args!("{value:?}"))),
         );
     }
 }
