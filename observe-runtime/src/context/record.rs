@@ -192,6 +192,15 @@ impl SpanRecord {
             _ => {}
         }
         let index = field.index();
+        // Fields arrive in declaration order at creation: usually an append.
+        if self.fields.last().is_none_or(|last| last.index < index) {
+            self.fields.push(SpanField {
+                index,
+                name: field.name(),
+                value,
+            });
+            return;
+        }
         match self.fields.binary_search_by_key(&index, |f| f.index) {
             Ok(at) => self.fields[at].value = value,
             Err(at) => self.fields.insert(

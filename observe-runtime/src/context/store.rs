@@ -12,7 +12,7 @@ use tracing_core::dispatcher::WeakDispatch;
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Dispatch, Event, Level, Subscriber};
 use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use super::ids::{SpanId, TraceId, new_span_id, new_trace_id};
 use super::record::{RecordVisitor, SpanRecord};
@@ -55,8 +55,22 @@ impl Store {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        let Some(span) = ctx.span(id) else { return };
-        if span.extensions().get::<SpanRecord>().is_some() {
+        if let Some(span) = ctx.span(id) {
+            self.create(attrs, id, &span);
+        }
+    }
+
+    /// [`on_new_span`](Self::on_new_span) for a layer that has looked the span up already.
+    pub(crate) fn create<'a, R>(&self, attrs: &Attributes<'_>, id: &Id, span: &SpanRef<'a, R>)
+    where
+        R: LookupSpan<'a>,
+    {
+        // tracing-opentelemetry locks this span's extensions itself: ask it first.
+        let otel_ids = self.otel_ids_of(id);
+        // One write lock for the check and the insert (ancestors are only ever locked while
+        // a descendant is, never the other way round).
+        let mut extensions = span.extensions_mut();
+        if extensions.get_mut::<SpanRecord>().is_some() {
             return;
         }
         let parent = span.parent().and_then(|parent| {
@@ -64,7 +78,7 @@ impl Store {
             let record = extensions.get::<SpanRecord>()?;
             Some((record.trace_id, record.span_id))
         });
-        let (trace_id, span_id) = self.otel_ids_of(id).unwrap_or_else(|| {
+        let (trace_id, span_id) = otel_ids.unwrap_or_else(|| {
             let trace_id = parent.map_or_else(new_trace_id, |(trace_id, _)| trace_id);
             (trace_id, new_span_id())
         });
@@ -76,7 +90,7 @@ impl Store {
             attrs.metadata().fields().len(),
         );
         attrs.record(&mut RecordVisitor(&mut record));
-        span.extensions_mut().insert(record);
+        extensions.insert(record);
     }
 
     /// The ids tracing-opentelemetry gave the span, when this store is told to use them.

@@ -552,8 +552,8 @@ where
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        self.store.on_new_span(attrs, id, &ctx);
         let Some(span) = ctx.span(id) else { return };
+        self.store.create(attrs, id, &span);
         let extensions = span.extensions();
         if let Some(record) = extensions.get::<SpanRecord>() {
             self.span_line(&span, record, false);
