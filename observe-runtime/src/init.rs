@@ -5,9 +5,11 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use tracing::Subscriber;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Registry;
 use tracing_subscriber::filter::{LevelFilter, Targets};
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::layer::{Layer, SubscriberExt};
 
 use crate::config::{Config, ConfigError, Settings};
 use crate::context::ContextLayer;
@@ -69,7 +71,7 @@ fn start(
     settings: Settings,
     writer: Option<Box<dyn std::io::Write + Send>>,
 ) -> Result<Guard, InitError> {
-    let (targets, env_filter) = log_filter(&settings.log_filter)?;
+    let filter = log_filter(&settings.log_filter)?;
 
     let metrics = Metrics::new(MetricsConfig {
         buckets: settings.histogram_buckets.clone(),
@@ -123,15 +125,31 @@ fn start(
         Some(_) => ContextLayer::new().with_otel_ids(),
         None => ContextLayer::new(),
     };
-    let subscriber = tracing_subscriber::registry()
-        .with(targets)
-        .with(env_filter)
-        .with(otel.as_ref().map(|pipeline| pipeline.layer()))
-        .with(context)
-        .with(log_layer)
-        .with(metrics.layer());
-    tracing::subscriber::set_global_default(subscriber)
-        .map_err(|_| InitError::AlreadyInitialised)?;
+    // The layers in this order: filter, OTel, context, logs, metrics. Each layer wraps the
+    // stack in one more `Layered` that every span callback passes through (and `try_close`
+    // probes, level by level, for the registry), so a part that is off is left out rather
+    // than stacked as a `None` layer.
+    let filter: Box<dyn Layer<Registry> + Send + Sync> = match filter {
+        LogFilter::Targets(targets) => targets,
+        LogFilter::Env(env) => env,
+    };
+    let base = tracing_subscriber::registry().with(filter);
+    let metrics_layer = metrics.layer();
+    match (otel.as_ref(), log_layer) {
+        (None, None) => install(base.with(context).with(metrics_layer)),
+        (None, Some(log)) => install(base.with(context).with(log).with(metrics_layer)),
+        (Some(pipeline), None) => install(
+            base.with(pipeline.layer())
+                .with(context)
+                .with(metrics_layer),
+        ),
+        (Some(pipeline), Some(log)) => install(
+            base.with(pipeline.layer())
+                .with(context)
+                .with(log)
+                .with(metrics_layer),
+        ),
+    }?;
     // After the subscriber, so that a process with a subscriber of its own fails before
     // taking the recorder slot; the app's own `metrics::counter!` calls land here.
     metrics
@@ -146,6 +164,10 @@ fn start(
     })
 }
 
+fn install(subscriber: impl Subscriber + Send + Sync + 'static) -> Result<(), InitError> {
+    tracing::subscriber::set_global_default(subscriber).map_err(|_| InitError::AlreadyInitialised)
+}
+
 /// The log filter: `RUST_LOG` plus `off` for the exporter's own crates (see [`env_filter`]).
 ///
 /// `EnvFilter` takes a read lock on each span's enter, exit and close (for span and field
@@ -153,11 +175,17 @@ fn start(
 /// `target=level` / `level` ones, the same filter as a [`Targets`] decides the same way
 /// without any per-span state; otherwise (spans, fields, anything unusual) it is the
 /// `EnvFilter`.
-fn log_filter(directives: &str) -> Result<(Option<Targets>, Option<EnvFilter>), InitError> {
+#[derive(Debug)]
+enum LogFilter {
+    Targets(Box<Targets>),
+    Env(Box<EnvFilter>),
+}
+
+fn log_filter(directives: &str) -> Result<LogFilter, InitError> {
     let env = env_filter(directives)?;
     Ok(match simple_targets(directives) {
-        Some(targets) => (Some(targets), None),
-        None => (None, Some(env)),
+        Some(targets) => LogFilter::Targets(Box::new(targets)),
+        None => LogFilter::Env(Box::new(env)),
     })
 }
 
@@ -375,9 +403,10 @@ mod tests {
         ] {
             assert!(simple_targets(directives).is_none(), "{directives}");
         }
-        let (targets, env) = log_filter("info,app[req]=debug").unwrap();
-        assert!(targets.is_none() && env.is_some());
-        let (targets, env) = log_filter("info").unwrap();
-        assert!(targets.is_some() && env.is_none());
+        assert!(matches!(
+            log_filter("info,app[req]=debug").unwrap(),
+            LogFilter::Env(_)
+        ));
+        assert!(matches!(log_filter("info").unwrap(), LogFilter::Targets(_)));
     }
 }
