@@ -19,7 +19,7 @@ use super::json::JsonEncoder;
 use super::logfmt::LogfmtEncoder;
 use super::timestamp::rfc3339_micros;
 use super::writer::LineSink;
-use crate::context::{SpanField, SpanRecord, Store, close_record, visit_scope, with_record};
+use crate::context::{SpanField, SpanRecord, Store, close_record, visit_scope};
 use crate::fields::is_span_local;
 use crate::value::FieldValue;
 
@@ -52,15 +52,6 @@ const SPAN_LINE_KEYS: &[&str] = &[
     "timestamp",
     "trace_id",
     "latency_ms",
-];
-const EVENT_LINE_KEYS: &[&str] = &[
-    "level",
-    "msg",
-    "target",
-    "location",
-    "timestamp",
-    "span",
-    "trace_id",
 ];
 
 /// A layer that writes logfmt or JSON lines carrying each span's context and trace id.
@@ -296,7 +287,6 @@ fn event_line<'a, F: Format, R: LookupSpan<'a>>(
 ) {
     with_seen(|seen| {
         let metadata = event.metadata();
-        seen.extend_from_slice(EVENT_LINE_KEYS);
         out.reserve(384);
         level_first::<F>(out, metadata.level());
         let fields_start = out.len();
@@ -316,27 +306,57 @@ fn event_line<'a, F: Format, R: LookupSpan<'a>>(
         lit_key!(F, out, "timestamp");
         timestamp_value::<F>(out);
         if let Some(span) = span {
-            let ids = with_record(span, |record| (record.span_id(), record.trace_id()));
-            if let Some((span_id, trace_id)) = ids {
-                lit_key!(F, out, "span");
-                hex_value::<F, 8>(out, span_id.to_bytes());
-                lit_key!(F, out, "trace_id");
-                hex_value::<F, 16>(out, trace_id.to_bytes());
-            }
-            // To an event, even its own span's fields are inherited context.
-            visit_scope(span, seen, |field| {
-                if !is_span_local(field.name) {
-                    write_field::<F>(out, field);
-                }
-            });
+            event_context::<F, R>(out, span, seen);
         }
         finish::<F>(out);
     })
 }
 
+/// Whether an event line writes `name` itself: an event field of that name is left out.
+#[inline]
+fn is_event_line_key(name: &str) -> bool {
+    matches!(
+        name,
+        "level" | "msg" | "target" | "location" | "timestamp" | "span" | "trace_id"
+    )
+}
+
 /// Whether a span line writes `name` itself.
 fn is_span_line_key(name: &str) -> bool {
     SPAN_LINE_KEYS.contains(&name)
+}
+
+/// An event's `span`, `trace_id` and the fields in scope: one walk up the spans, each
+/// record read once. To an event, even its own span's fields are inherited context.
+fn event_context<'a, F: Format, R: LookupSpan<'a>>(
+    out: &mut Vec<u8>,
+    span: &SpanRef<'a, R>,
+    seen: &mut Vec<&'static str>,
+) {
+    let mut first = true;
+    for ancestor in span.scope() {
+        let extensions = ancestor.extensions();
+        let own = std::mem::take(&mut first);
+        let Some(record) = extensions.get::<SpanRecord>() else {
+            continue;
+        };
+        if own {
+            lit_key!(F, out, "span");
+            hex_value::<F, 8>(out, record.span_id().to_bytes());
+            lit_key!(F, out, "trace_id");
+            hex_value::<F, 16>(out, record.trace_id().to_bytes());
+        }
+        for field in record.fields() {
+            if is_span_local(field.name)
+                || is_event_line_key(field.name)
+                || seen.contains(&field.name)
+            {
+                continue;
+            }
+            seen.push(field.name);
+            write_field::<F>(out, field);
+        }
+    }
 }
 
 /// The span's own fields come from `record` (already borrowed by the caller); its
@@ -463,7 +483,7 @@ impl<F: Format> EventFields<'_, F> {
             lit_key!(F, self.out, "msg");
             return true;
         }
-        if self.seen.contains(&name) {
+        if is_event_line_key(name) || self.seen.contains(&name) {
             return false;
         }
         self.seen.push(name);
@@ -585,6 +605,24 @@ where
 #[cfg(test)]
 mod unit_tests {
     use super::*;
+
+    #[test]
+    fn event_line_keys() {
+        for key in [
+            "level",
+            "msg",
+            "target",
+            "location",
+            "timestamp",
+            "span",
+            "trace_id",
+        ] {
+            assert!(is_event_line_key(key), "{key}");
+        }
+        for other in ["message", "span_name", "levels", "", "user"] {
+            assert!(!is_event_line_key(other), "{other}");
+        }
+    }
 
     #[test]
     fn hex_is_lowercase_fixed_width() {
