@@ -92,6 +92,45 @@ pub struct SpanRecord {
     /// The token of the store that created the record and so updates it (one record per
     /// span however many layers keep one; kept here rather than as a second extension).
     pub(crate) owner: u32,
+    /// The log layer's encoding of this span's own fields, written with the open line and
+    /// copied into the close line unless a field changed in between.
+    pub(crate) encoded_fields: EncodedFields,
+}
+
+/// Bytes of encoded fields a record keeps (longer encodings are not kept).
+pub(crate) const ENCODED_FIELDS: usize = 118;
+
+/// A span's own fields as one log format encodes them (see the log layer).
+#[derive(Debug)]
+pub(crate) struct EncodedFields {
+    /// Which format wrote `bytes`; 0: none (nothing kept, or a field changed since).
+    pub(crate) format: u8,
+    pub(crate) len: u8,
+    pub(crate) bytes: [u8; ENCODED_FIELDS],
+}
+
+impl EncodedFields {
+    const EMPTY: EncodedFields = EncodedFields {
+        format: 0,
+        len: 0,
+        bytes: [0; ENCODED_FIELDS],
+    };
+
+    /// The bytes `format` wrote, if these are they.
+    #[inline]
+    pub(crate) fn get(&self, format: u8) -> Option<&[u8]> {
+        (self.format == format && format != 0).then(|| &self.bytes[..usize::from(self.len)])
+    }
+
+    /// Keeps `bytes` as `format`'s encoding, when they fit.
+    #[inline]
+    pub(crate) fn set(&mut self, format: u8, bytes: &[u8]) {
+        if let Some(dest) = self.bytes.get_mut(..bytes.len()) {
+            dest.copy_from_slice(bytes);
+            self.len = bytes.len() as u8;
+            self.format = format;
+        }
+    }
 }
 
 impl SpanRecord {
@@ -112,6 +151,7 @@ impl SpanRecord {
             cancelled: false,
             latency: None,
             owner,
+            encoded_fields: EncodedFields::EMPTY,
         }
     }
 
@@ -175,6 +215,7 @@ impl SpanRecord {
     }
 
     fn set(&mut self, field: &Field, value: FieldValue) {
+        self.encoded_fields.format = 0;
         match field.name() {
             fields::RESULT => match value.as_str() {
                 Some("error") => self.failed = true,

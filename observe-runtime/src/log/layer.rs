@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
+use std::ops::Range;
 use std::sync::Arc;
 
 use tracing_core::field::{Field, Visit};
@@ -134,19 +135,33 @@ impl LogLayer {
         });
     }
 
-    fn span_line<'a, R: LookupSpan<'a>>(
-        &self,
-        span: &SpanRef<'a, R>,
-        record: &SpanRecord,
-        closing: bool,
-    ) {
+    /// The `new_span` line; keeps the encoding of the span's own fields in its record for
+    /// the close line.
+    fn open_line<'a, R: LookupSpan<'a>>(&self, span: &SpanRef<'a, R>, record: &mut SpanRecord) {
+        fn open<'a, F: Format, R: LookupSpan<'a>>(
+            out: &mut Vec<u8>,
+            span: &SpanRef<'a, R>,
+            record: &mut SpanRecord,
+        ) {
+            let own = span_line::<F, R>(out, span, record, false);
+            record.encoded_fields.set(format_tag::<F>(), &out[own]);
+        }
         match self.format {
-            LogFormat::Logfmt => {
-                self.emit(|out| span_line::<LogfmtEncoder, R>(out, span, record, closing))
-            }
-            LogFormat::Json => {
-                self.emit(|out| span_line::<JsonEncoder, R>(out, span, record, closing))
-            }
+            LogFormat::Logfmt => self.emit(|out| open::<LogfmtEncoder, R>(out, span, record)),
+            LogFormat::Json => self.emit(|out| open::<JsonEncoder, R>(out, span, record)),
+            LogFormat::Off => {}
+        }
+    }
+
+    /// The `close_span` line.
+    fn close_line<'a, R: LookupSpan<'a>>(&self, span: &SpanRef<'a, R>, record: &SpanRecord) {
+        match self.format {
+            LogFormat::Logfmt => self.emit(|out| {
+                span_line::<LogfmtEncoder, R>(out, span, record, true);
+            }),
+            LogFormat::Json => self.emit(|out| {
+                span_line::<JsonEncoder, R>(out, span, record, true);
+            }),
             LogFormat::Off => {}
         }
     }
@@ -272,12 +287,18 @@ fn hex8(bytes: [u8; 8]) -> [u8; 16] {
     (nibbles + u128::from(b'0') * ONES + letters * u128::from(b'a' - b'0' - 10)).to_le_bytes()
 }
 
+/// Tells the formats' encodings apart in [`SpanRecord::encoded_fields`].
+fn format_tag<F: Format>() -> u8 {
+    if F::JSON { 2 } else { 1 }
+}
+
+/// Writes a span line; returns where in `out` the span's own fields are.
 fn span_line<'a, F: Format, R: LookupSpan<'a>>(
     out: &mut Vec<u8>,
     span: &SpanRef<'a, R>,
     record: &SpanRecord,
     closing: bool,
-) {
+) -> Range<usize> {
     let metadata = span.metadata();
     out.reserve(384);
     level_first::<F>(out, metadata.level());
@@ -300,8 +321,9 @@ fn span_line<'a, F: Format, R: LookupSpan<'a>>(
         lit_key!(F, out, "latency_ms");
         out.extend_from_slice(latency_ms_text(latency, &mut number).as_bytes());
     }
-    write_own_then_inherited::<F, R>(out, span, record);
+    let own = write_own_then_inherited::<F, R>(out, span, record, closing);
     finish::<F>(out);
+    own
 }
 
 fn event_line<'a, F: Format, R: LookupSpan<'a>>(
@@ -389,15 +411,30 @@ fn write_own_then_inherited<'a, F: Format, R: LookupSpan<'a>>(
     out: &mut Vec<u8>,
     span: &SpanRef<'a, R>,
     record: &SpanRecord,
-) {
+    closing: bool,
+) -> Range<usize> {
     let fields = record.fields();
-    // Own fields: a handful, so the first-wins check is a scan of those before, and a root
-    // span (no ancestors to dedup against) needs no `seen` list at all.
-    for (i, field) in fields.iter().enumerate() {
-        if !is_span_line_key(field.name) && !fields[..i].iter().any(|f| f.name == field.name) {
-            write_field::<F>(out, field);
+    let start = out.len();
+    // The close line repeats the open line's own fields unless one was recorded since.
+    match record
+        .encoded_fields
+        .get(format_tag::<F>())
+        .filter(|_| closing)
+    {
+        Some(encoded) => out.extend_from_slice(encoded),
+        None => {
+            // Own fields: a handful, so the first-wins check is a scan of those before, and
+            // a root span (no ancestors to dedup against) needs no `seen` list at all.
+            for (i, field) in fields.iter().enumerate() {
+                if !is_span_line_key(field.name)
+                    && !fields[..i].iter().any(|f| f.name == field.name)
+                {
+                    write_field::<F>(out, field);
+                }
+            }
         }
     }
+    let own = start..out.len();
     if let Some(parent) = span.parent() {
         with_seen(|seen| {
             seen.extend_from_slice(SPAN_LINE_KEYS);
@@ -409,6 +446,7 @@ fn write_own_then_inherited<'a, F: Format, R: LookupSpan<'a>>(
             });
         });
     }
+    own
 }
 
 /// Runs `f` with an empty, reused list of names already written.
@@ -598,9 +636,11 @@ where
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
         self.store.create(attrs, id, &span);
-        let extensions = span.extensions();
-        if let Some(record) = extensions.get::<SpanRecord>() {
-            self.span_line(&span, record, false);
+        // Written under the write lock, to keep the encoded fields in the record (ancestors
+        // are only read while a descendant is locked, never the other way round).
+        let mut extensions = span.extensions_mut();
+        if let Some(record) = extensions.get_mut::<SpanRecord>() {
+            self.open_line(&span, record);
         }
     }
 
@@ -621,7 +661,7 @@ where
         close_record(&span, |_| ());
         let extensions = span.extensions();
         if let Some(record) = extensions.get::<SpanRecord>() {
-            self.span_line(&span, record, true);
+            self.close_line(&span, record);
         }
     }
 }

@@ -329,3 +329,26 @@ fn the_message_leads_wherever_it_was_declared() {
         }
     }
 }
+
+#[test]
+fn the_close_line_repeats_own_fields_until_one_changes() {
+    let logfmt = MemorySink::default();
+    let json = MemorySink::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(ContextLayer::new())
+        .with(LogLayer::new(logfmt.clone()))
+        .with(LogLayer::new(json.clone()).with_format(LogFormat::Json));
+    tracing::subscriber::with_default(subscriber, || {
+        drop(tracing::info_span!("same", n = 1_u64, s = "a b"));
+        let changed = tracing::info_span!("changed", n = 1_u64, s = "a b");
+        changed.record("n", 2_u64);
+        drop(changed);
+    });
+    let lines = parsed(&logfmt.lines());
+    assert_eq!(get(&lines[1], "n"), "1");
+    assert_eq!(get(&lines[1], "s"), "a b");
+    assert_eq!(get(&lines[3], "n"), "2");
+    let json = json.lines();
+    assert!(json[1].contains(r#","n":1,"s":"a b"}"#), "{}", json[1]);
+    assert!(json[3].contains(r#","n":2,"s":"a b"}"#), "{}", json[3]);
+}
