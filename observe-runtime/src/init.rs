@@ -117,7 +117,8 @@ fn start(
                 metrics::counter!("observe_log_lines_dropped_total")
                     .absolute(dropped.dropped_lines());
             });
-            (Some(LogLayer::new(writer).with_format(format)), Some(guard))
+            let layer = LogLayer::new(writer).with_format(format).behind_context();
+            (Some(layer), Some(guard))
         }
     };
 
@@ -134,7 +135,9 @@ fn start(
         LogFilter::Env(env) => env,
     };
     let base = tracing_subscriber::registry().with(filter);
-    let metrics_layer = metrics.layer();
+    // The context layer sits inside the log and metrics layers, unfiltered: it keeps
+    // every span's record, which they only read.
+    let metrics_layer = metrics.layer().behind_context();
     match (otel.as_ref(), log_layer) {
         (None, None) => install(base.with(context).with(metrics_layer)),
         (None, Some(log)) => install(base.with(context).with(log).with(metrics_layer)),

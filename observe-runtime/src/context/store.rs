@@ -24,6 +24,9 @@ pub(crate) struct Store {
     token: u32,
     /// Take ids from tracing-opentelemetry instead of drawing them.
     otel_ids: bool,
+    /// An unfiltered context layer sits inside this store's layer (`init` composes it so):
+    /// it creates and updates every record, so this store does nothing.
+    defer: bool,
     dispatch: OnceLock<WeakDispatch>,
 }
 
@@ -33,6 +36,7 @@ impl Default for Store {
         Store {
             token: NEXT_TOKEN.fetch_add(1, Ordering::Relaxed),
             otel_ids: false,
+            defer: false,
             dispatch: OnceLock::new(),
         }
     }
@@ -41,6 +45,12 @@ impl Default for Store {
 impl Store {
     pub(crate) fn with_otel_ids(mut self, on: bool) -> Self {
         self.otel_ids = on;
+        self
+    }
+
+    /// Leaves records to a context layer known to sit inside, unfiltered (see `defer`).
+    pub(crate) fn deferring(mut self) -> Self {
+        self.defer = true;
         self
     }
 
@@ -55,6 +65,9 @@ impl Store {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
+        if self.defer {
+            return;
+        }
         if let Some(span) = ctx.span(id) {
             self.create(attrs, id, &span);
         }
@@ -65,6 +78,9 @@ impl Store {
     where
         R: LookupSpan<'a>,
     {
+        if self.defer {
+            return;
+        }
         // tracing-opentelemetry locks this span's extensions itself: ask it first.
         let otel_ids = self.otel_ids_of(id);
         // One write lock for the check and the insert (ancestors are only ever locked while
@@ -108,6 +124,9 @@ impl Store {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
+        if self.defer {
+            return;
+        }
         let Some(span) = ctx.span(id) else { return };
         let mut extensions = span.extensions_mut();
         if let Some(record) = extensions.get_mut::<SpanRecord>()
@@ -122,7 +141,7 @@ impl Store {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        if *event.metadata().level() != Level::ERROR {
+        if self.defer || *event.metadata().level() != Level::ERROR {
             return;
         }
         let Some(span) = ctx.event_span(event) else {

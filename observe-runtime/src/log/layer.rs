@@ -109,6 +109,13 @@ impl LogLayer {
         self
     }
 
+    /// For `init`, which puts an unfiltered context layer inside this one: the context
+    /// layer keeps every record, so this layer's own store never needs to.
+    pub(crate) fn behind_context(mut self) -> Self {
+        self.store = self.store.deferring();
+        self
+    }
+
     /// Takes trace and span ids from tracing-opentelemetry (see
     /// [`ContextLayer::with_otel_ids`](crate::context::ContextLayer::with_otel_ids)); only
     /// matters when no context layer sits inside this one.

@@ -46,6 +46,13 @@ impl MetricsLayer {
             recording,
         }
     }
+
+    /// For `init`, which puts an unfiltered context layer inside this one: the context
+    /// layer keeps every record, so this layer's own store never needs to.
+    pub(crate) fn behind_context(mut self) -> Self {
+        self.store = self.store.deferring();
+        self
+    }
 }
 
 /// Whether spans of this callsite can name a metric. Every other span skips this layer
