@@ -15,6 +15,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 pub use ids::{SpanId, TraceId};
+pub(crate) use record::{CONTEXT_NAMES, EncodedContext, fields_generation};
 pub use record::{Outcome, SpanField, SpanRecord};
 pub use scope::visit_scope;
 pub(crate) use store::Store;

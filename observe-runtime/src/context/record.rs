@@ -1,5 +1,6 @@
 //! The one record the context store keeps per span.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tracing_core::field::{Field, Visit};
@@ -95,6 +96,46 @@ pub struct SpanRecord {
     /// The log layer's encoding of this span's own fields, written with the open line and
     /// copied into the close line unless a field changed in between.
     pub(crate) encoded_fields: EncodedFields,
+    /// The log layer's encoding of what events in this span inherit (ids and the fields in
+    /// scope), made at the first event and reused while no span's fields change.
+    pub(crate) event_context: Option<Box<EncodedContext>>,
+}
+
+/// Counts changes to any span's fields after creation (`Span::record`): encodings of
+/// inherited fields made before a change are stale.
+static FIELDS_CHANGED: AtomicU64 = AtomicU64::new(0);
+
+/// The current count of field changes, to tag an encoding with.
+#[inline]
+pub(crate) fn fields_generation() -> u64 {
+    FIELDS_CHANGED.load(Ordering::Acquire)
+}
+
+/// Marks every encoding of inherited fields stale.
+pub(crate) fn fields_changed() {
+    FIELDS_CHANGED.fetch_add(1, Ordering::AcqRel);
+}
+
+/// Names an [`EncodedContext`] holds at most (more are not cached).
+pub(crate) const CONTEXT_NAMES: usize = 8;
+
+/// A span's event context as one log format encodes it.
+#[derive(Debug)]
+pub(crate) struct EncodedContext {
+    pub(crate) format: u8,
+    pub(crate) generation: u64,
+    /// The field names written, so that an event with a field of the same name (which
+    /// must win) is told apart.
+    pub(crate) names: [&'static str; CONTEXT_NAMES],
+    pub(crate) name_count: usize,
+    pub(crate) bytes: Box<[u8]>,
+}
+
+impl EncodedContext {
+    /// The field names written.
+    pub(crate) fn names(&self) -> &[&'static str] {
+        &self.names[..self.name_count]
+    }
 }
 
 /// Bytes of encoded fields a record keeps (longer encodings are not kept).
@@ -152,6 +193,7 @@ impl SpanRecord {
             latency: None,
             owner,
             encoded_fields: EncodedFields::EMPTY,
+            event_context: None,
         }
     }
 

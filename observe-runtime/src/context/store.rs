@@ -15,7 +15,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use super::ids::{SpanId, TraceId, new_span_id, new_trace_id};
-use super::record::{RecordVisitor, SpanRecord};
+use super::record::{RecordVisitor, SpanRecord, fields_changed};
 
 /// The layer-side half of the context store: which ids to use and who owns a record.
 #[derive(Debug)]
@@ -133,6 +133,7 @@ impl Store {
             && record.owner == self.token
         {
             values.record(&mut RecordVisitor(record));
+            fields_changed();
         }
     }
 

@@ -20,7 +20,10 @@ use super::json::JsonEncoder;
 use super::logfmt::LogfmtEncoder;
 use super::timestamp::rfc3339_micros;
 use super::writer::LineSink;
-use crate::context::{SpanField, SpanRecord, Store, close_record, visit_scope};
+use crate::context::{
+    CONTEXT_NAMES, EncodedContext, SpanField, SpanRecord, Store, close_record, fields_generation,
+    visit_scope,
+};
 use crate::fields::is_span_local;
 use crate::value::FieldValue;
 
@@ -379,9 +382,64 @@ fn is_span_line_key(name: &str) -> bool {
     SPAN_LINE_KEYS.contains(&name)
 }
 
-/// An event's `span`, `trace_id` and the fields in scope: one walk up the spans, each
-/// record read once. To an event, even its own span's fields are inherited context.
+/// An event's `span`, `trace_id` and the fields in scope. To an event, even its own span's
+/// fields are inherited context.
+///
+/// The encoding is kept in the span's record at the first event and copied by the next
+/// ones, unless a span's fields changed since or the event has a field of the same name as
+/// one in it (the event's own field wins, so the encoding would differ).
 fn event_context<'a, F: Format, R: LookupSpan<'a>>(
+    out: &mut Vec<u8>,
+    span: &SpanRef<'a, R>,
+    event_names: &[&'static str],
+) {
+    let generation = fields_generation();
+    let format = format_tag::<F>();
+    {
+        let extensions = span.extensions();
+        let Some(record) = extensions.get::<SpanRecord>() else {
+            drop(extensions);
+            return write_context::<F, R>(out, span, &mut event_names.to_vec());
+        };
+        if let Some(cached) = &record.event_context
+            && cached.format == format
+            && cached.generation == generation
+        {
+            if cached.names().iter().any(|name| event_names.contains(name)) {
+                drop(extensions);
+                return write_context::<F, R>(out, span, &mut event_names.to_vec());
+            }
+            out.extend_from_slice(&cached.bytes);
+            return;
+        }
+    }
+    // Not kept yet (or stale): encode it as any event without colliding names sees it.
+    let start = out.len();
+    let mut names = Vec::with_capacity(CONTEXT_NAMES);
+    write_context::<F, R>(out, span, &mut names);
+    if names.iter().any(|name| event_names.contains(name)) {
+        out.truncate(start);
+        return write_context::<F, R>(out, span, &mut event_names.to_vec());
+    }
+    if names.len() <= CONTEXT_NAMES {
+        let mut kept = [""; CONTEXT_NAMES];
+        kept[..names.len()].copy_from_slice(&names);
+        let mut extensions = span.extensions_mut();
+        if let Some(record) = extensions.get_mut::<SpanRecord>() {
+            record.event_context = Some(Box::new(EncodedContext {
+                format,
+                generation,
+                names: kept,
+                name_count: names.len(),
+                bytes: out[start..].into(),
+            }));
+        }
+    }
+}
+
+/// Writes [`event_context`] from the records, skipping (and adding to `seen`) names
+/// already written.
+fn write_context<'a, F: Format, R: LookupSpan<'a>>(
     out: &mut Vec<u8>,
     span: &SpanRef<'a, R>,
     seen: &mut Vec<&'static str>,
