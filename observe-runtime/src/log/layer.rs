@@ -5,6 +5,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Range;
 use std::sync::Arc;
+use std::time::Instant;
 
 use tracing_core::field::{Field, Visit};
 use tracing_core::span::{Attributes, Id, Record};
@@ -18,7 +19,7 @@ use super::encode::{
 };
 use super::json::JsonEncoder;
 use super::logfmt::LogfmtEncoder;
-use super::timestamp::rfc3339_micros;
+use super::timestamp::{rfc3339_micros, wall_time_at};
 use super::writer::LineSink;
 use crate::context::{
     CONTEXT_NAMES, EncodedContext, SpanField, SpanRecord, Store, close_record, fields_generation,
@@ -322,8 +323,15 @@ fn span_line<'a, F: Format, R: LookupSpan<'a>>(
     }
     lit_key!(F, out, "span_event");
     plain_value::<F>(out, if closing { b"close_span" } else { b"new_span" });
+    // The line is about the span's start or end, instants the record holds: their wall
+    // time costs no clock read.
+    let at = match record.latency().filter(|_| closing) {
+        Some(latency) => record.started() + latency,
+        None if closing => Instant::now(),
+        None => record.started(),
+    };
     lit_key!(F, out, "timestamp");
-    timestamp_value::<F>(out);
+    plain_value::<F>(out, &rfc3339_micros(wall_time_at(at)));
     lit_key!(F, out, "trace_id");
     hex_value::<F, 16>(out, record.trace_id().to_bytes());
     if let Some(latency) = record.latency().filter(|_| closing) {
