@@ -3,9 +3,13 @@
 //! Keyed by callsite, metric name, typed label values and outcome, and looked up with
 //! borrowed values, so a label set seen before costs one hash, one shard read lock and
 //! a comparison: no text formatting, no allocation, no recorder lookup. Sharded so that
-//! threads working on different label sets do not share a lock word.
+//! threads working on different label sets do not share a lock word; and each thread keeps
+//! the entries it used last, so that threads on the *same* label set do not write a shared
+//! lock word on every call either.
 
+use std::cell::RefCell;
 use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -36,10 +40,34 @@ struct Entry {
     series: Arc<Series>,
 }
 
-#[derive(Default)]
 pub(crate) struct SeriesCache {
-    shards: [RwLock<HashTable<Entry>>; SHARDS],
+    /// Tells caches apart in the per-thread entries (never reused, unlike an address).
+    id: u64,
+    shards: [RwLock<HashTable<Arc<Entry>>>; SHARDS],
     hasher: DefaultHashBuilder,
+}
+
+impl Default for SeriesCache {
+    fn default() -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        SeriesCache {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            shards: Default::default(),
+            hasher: DefaultHashBuilder::default(),
+        }
+    }
+}
+
+/// Entries a thread keeps, direct-mapped by hash.
+const THREAD_SLOTS: usize = 16;
+
+/// An entry a thread keeps, with the id of its cache.
+type ThreadEntry = Option<(u64, Arc<Entry>)>;
+
+thread_local! {
+    /// The entries this thread found last.
+    static THREAD_ENTRIES: RefCell<[ThreadEntry; THREAD_SLOTS]> =
+        const { RefCell::new([const { None }; THREAD_SLOTS]) };
 }
 
 impl std::fmt::Debug for SeriesCache {
@@ -74,12 +102,49 @@ impl SeriesCache {
     where
         L: Iterator<Item = (&'static str, &'v FieldValue)> + Clone,
     {
+        let slot = hash as usize % THREAD_SLOTS;
+        let mut f = Some(f);
+        // Some(result): the thread's entries answered (result is None when not cached);
+        // None: no thread-local storage (a thread being torn down) or re-entered.
+        let local = THREAD_ENTRIES
+            .try_with(|entries| {
+                let mut entries = entries.try_borrow_mut().ok()?;
+                let kept = &mut entries[slot];
+                let hit = kept
+                    .as_ref()
+                    .is_some_and(|(id, entry)| *id == self.id && matches(entry, hash, probe));
+                if !hit {
+                    match self.find(hash, probe) {
+                        Some(entry) => *kept = Some((self.id, entry)),
+                        None => return Some(None),
+                    }
+                }
+                let (_, entry) = kept.as_ref()?;
+                // No clone of the entry on a hit: its count is a word every thread shares.
+                Some(f.take().map(|f| f(&entry.series)))
+            })
+            .ok()
+            .flatten();
+        match local {
+            Some(result) => result,
+            None => {
+                let entry = self.find(hash, probe)?;
+                f.take().map(|f| f(&entry.series))
+            }
+        }
+    }
+
+    fn find<'v, L>(&self, hash: u64, probe: &Probe<'_, L>) -> Option<Arc<Entry>>
+    where
+        L: Iterator<Item = (&'static str, &'v FieldValue)> + Clone,
+    {
         let shard = self
             .shard(hash)
             .read()
             .unwrap_or_else(PoisonError::into_inner);
-        let entry = shard.find(hash, |entry| matches(entry, hash, probe))?;
-        Some(f(&entry.series))
+        shard
+            .find(hash, |entry| matches(entry, hash, probe))
+            .cloned()
     }
 
     pub(crate) fn insert<'v, L>(&self, hash: u64, probe: &Probe<'_, L>, series: Arc<Series>)
@@ -104,10 +169,10 @@ impl SeriesCache {
             outcome: probe.outcome,
             series,
         };
-        shard.insert_unique(hash, entry, |entry| entry.hash);
+        shard.insert_unique(hash, Arc::new(entry), |entry| entry.hash);
     }
 
-    fn shard(&self, hash: u64) -> &RwLock<HashTable<Entry>> {
+    fn shard(&self, hash: u64) -> &RwLock<HashTable<Arc<Entry>>> {
         // Middle bits: hashbrown indexes buckets by the low bits and tags by the top seven.
         &self.shards[(hash >> 32) as usize % SHARDS]
     }
