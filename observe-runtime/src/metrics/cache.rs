@@ -25,6 +25,8 @@ const SHARDS: usize = 16;
 /// What one observation is looked up by, all borrowed from the span record.
 #[derive(Clone)]
 pub(crate) struct Probe<'a, L> {
+    /// The address of the callsite's metadata: picks the thread's slot without hashing.
+    pub(crate) site: usize,
     pub(crate) callsite: &'a Identifier,
     pub(crate) name: &'a str,
     pub(crate) labels: L,
@@ -92,44 +94,54 @@ impl SeriesCache {
         state.finish()
     }
 
-    /// Runs `f` on the cached series, if there is one.
-    pub(crate) fn with_series<'v, L, R>(
+    /// Runs `f` on the cached series, if there is one; otherwise returns the probe's hash
+    /// for [`insert`](Self::insert).
+    ///
+    /// The thread's entries are looked at first, by callsite (and outcome): a hit costs one
+    /// comparison, no hash and no shared write.
+    pub(crate) fn with_series<'v, L>(
         &self,
-        hash: u64,
         probe: &Probe<'_, L>,
-        f: impl FnOnce(&Series) -> R,
-    ) -> Option<R>
+        f: impl FnOnce(&Series),
+    ) -> Result<(), u64>
     where
         L: Iterator<Item = (&'static str, &'v FieldValue)> + Clone,
     {
-        let slot = hash as usize % THREAD_SLOTS;
+        let slot = (probe.site >> 4 ^ probe.site >> 12 ^ probe.outcome as usize) % THREAD_SLOTS;
         let mut f = Some(f);
-        // Some(result): the thread's entries answered (result is None when not cached);
-        // None: no thread-local storage (a thread being torn down) or re-entered.
+        // Ok(result): the thread's entries answered; Err: no thread-local storage (a thread
+        // being torn down) or re-entered.
         let local = THREAD_ENTRIES
             .try_with(|entries| {
-                let mut entries = entries.try_borrow_mut().ok()?;
+                let mut entries = entries.try_borrow_mut().map_err(|_| ())?;
                 let kept = &mut entries[slot];
                 let hit = kept
                     .as_ref()
-                    .is_some_and(|(id, entry)| *id == self.id && matches(entry, hash, probe));
+                    .is_some_and(|(id, entry)| *id == self.id && matches(entry, probe));
                 if !hit {
+                    let hash = self.hash(probe);
                     match self.find(hash, probe) {
                         Some(entry) => *kept = Some((self.id, entry)),
-                        None => return Some(None),
+                        None => return Ok(Err(hash)),
                     }
                 }
-                let (_, entry) = kept.as_ref()?;
-                // No clone of the entry on a hit: its count is a word every thread shares.
-                Some(f.take().map(|f| f(&entry.series)))
+                if let (Some((_, entry)), Some(f)) = (kept.as_ref(), f.take()) {
+                    // No clone of the entry on a hit: its count is a word every thread shares.
+                    f(&entry.series);
+                }
+                Ok(Ok(()))
             })
-            .ok()
-            .flatten();
+            .map_err(|_| ())
+            .and_then(|r| r);
         match local {
-            Some(result) => result,
-            None => {
-                let entry = self.find(hash, probe)?;
-                f.take().map(|f| f(&entry.series))
+            Ok(result) => result,
+            Err(()) => {
+                let hash = self.hash(probe);
+                let entry = self.find(hash, probe).ok_or(hash)?;
+                if let Some(f) = f.take() {
+                    f(&entry.series);
+                }
+                Ok(())
             }
         }
     }
@@ -143,7 +155,7 @@ impl SeriesCache {
             .read()
             .unwrap_or_else(PoisonError::into_inner);
         shard
-            .find(hash, |entry| matches(entry, hash, probe))
+            .find(hash, |entry| entry.hash == hash && matches(entry, probe))
             .cloned()
     }
 
@@ -156,7 +168,7 @@ impl SeriesCache {
             .write()
             .unwrap_or_else(PoisonError::into_inner);
         if shard
-            .find(hash, |entry| matches(entry, hash, probe))
+            .find(hash, |entry| entry.hash == hash && matches(entry, probe))
             .is_some()
         {
             return;
@@ -178,12 +190,11 @@ impl SeriesCache {
     }
 }
 
-fn matches<'v, L>(entry: &Entry, hash: u64, probe: &Probe<'_, L>) -> bool
+fn matches<'v, L>(entry: &Entry, probe: &Probe<'_, L>) -> bool
 where
     L: Iterator<Item = (&'static str, &'v FieldValue)> + Clone,
 {
-    if entry.hash != hash
-        || entry.outcome != probe.outcome
+    if entry.outcome != probe.outcome
         || entry.callsite != *probe.callsite
         || *entry.name != *probe.name
     {

@@ -108,10 +108,8 @@ where
         if !has_metric(metadata) {
             return;
         }
-        let overflowed = close_record(&span, |record| {
-            self.recording.observe(&metadata.callsite(), record)
-        })
-        .flatten();
+        let overflowed =
+            close_record(&span, |record| self.recording.observe(metadata, record)).flatten();
         drop(span);
         if let Some(overflowed) = overflowed {
             warn_overflow(&overflowed);
