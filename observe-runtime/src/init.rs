@@ -122,10 +122,14 @@ fn start(
         }
     };
 
-    let context = match otel {
+    let mut context = match otel {
         Some(_) => ContextLayer::new().with_otel_ids(),
         None => ContextLayer::new(),
     };
+    if log_layer.is_some() {
+        // The log layer closes every record (fixing its latency) before reading it.
+        context = context.closed_outside();
+    }
     // The layers in this order: filter, OTel, context, logs, metrics. Each layer wraps the
     // stack in one more `Layered` that every span callback passes through (and `try_close`
     // probes, level by level, for the registry), so a part that is off is left out rather

@@ -386,8 +386,19 @@ fn is_event_line_key(name: &str) -> bool {
 }
 
 /// Whether a span line writes `name` itself.
+#[inline]
 fn is_span_line_key(name: &str) -> bool {
-    SPAN_LINE_KEYS.contains(&name)
+    matches!(
+        name,
+        "level"
+            | "span_name"
+            | "span"
+            | "parent_span"
+            | "span_event"
+            | "timestamp"
+            | "trace_id"
+            | "latency_ms"
+    )
 }
 
 /// An event's `span`, `trace_id` and the fields in scope. To an event, even its own span's
@@ -742,6 +753,16 @@ where
 #[cfg(test)]
 mod unit_tests {
     use super::*;
+
+    #[test]
+    fn span_line_keys() {
+        for key in SPAN_LINE_KEYS {
+            assert!(is_span_line_key(key), "{key}");
+        }
+        for other in ["msg", "span_names", "", "user", "parent"] {
+            assert!(!is_span_line_key(other), "{other}");
+        }
+    }
 
     #[test]
     fn event_line_keys() {
