@@ -62,7 +62,7 @@ pub const CONFIGS: &[(&str, &str)] = &[
 pub const SPLIT_CONFIGS: &[(&str, &str)] = &[
     (
         "split:span",
-        "registry + EnvFilter + ContextLayer: span bookkeeping",
+        "registry + filter (Targets, as init) + ContextLayer: span bookkeeping",
     ),
     ("split:+metrics", "… + MetricsLayer"),
     ("split:+encode", "… + LogLayer into a sink that drops lines"),
