@@ -18,6 +18,7 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
 use tracing::{Subscriber, instrument};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
@@ -62,8 +63,9 @@ pub fn observe_parts(logs: Option<bool>, metrics_on: bool) -> Metrics {
             LogLayer::new(NullSink)
         }
     });
+    // `init`'s filter for plain directives such as `info`.
     let subscriber = tracing_subscriber::registry()
-        .with(EnvFilter::new("info"))
+        .with("info".parse::<Targets>().expect("filter"))
         .with(ContextLayer::new())
         .with(log)
         .with(metrics_on.then(|| metrics.layer()));
@@ -107,7 +109,7 @@ pub fn observe_with_otel() -> ObserveOtel {
     let (writer, writer_guard) = NonBlockingWriter::new(io::sink()).expect("writer thread");
     let metrics = Metrics::new(MetricsConfig::default()).expect("metrics");
     let subscriber = tracing_subscriber::registry()
-        .with(EnvFilter::new("info"))
+        .with("info".parse::<Targets>().expect("filter"))
         .with(otel)
         .with(ContextLayer::new().with_otel_ids())
         .with(LogLayer::new(writer))

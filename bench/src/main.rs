@@ -3,6 +3,7 @@
 //! and the metrics recorder are process-global, as in production) and prints one table.
 //!
 //!     observe-bench run <config>        # one configuration: prints `result <config> <median ns>`
+//!     observe-bench calls <config> <n>  # setup, then exactly n calls (for callgrind)
 //!     observe-bench report <file>       # the table, from the `result` lines of one run
 //!     observe-bench gen <dir> <kind> <n> # a crate of n functions (kind: observe | instrument)
 //!
@@ -61,7 +62,7 @@ pub const CONFIGS: &[(&str, &str)] = &[
 pub const SPLIT_CONFIGS: &[(&str, &str)] = &[
     (
         "split:span",
-        "registry + EnvFilter + ContextLayer: span bookkeeping",
+        "registry + filter (Targets, as init) + ContextLayer: span bookkeeping",
     ),
     ("split:+metrics", "… + MetricsLayer"),
     ("split:+encode", "… + LogLayer into a sink that drops lines"),
@@ -105,6 +106,12 @@ fn event_scope(n: u64) {
 
 /// Times `TRIALS` trials of `run(n)` (n calls each) and returns the ns per call of each.
 fn measure(mut run: impl FnMut(u64)) -> Vec<f64> {
+    let fixed = FIXED_CALLS.load(std::sync::atomic::Ordering::Relaxed);
+    if fixed > 0 {
+        let start = Instant::now();
+        run(fixed);
+        return vec![start.elapsed().as_nanos() as f64 / fixed as f64];
+    }
     let n = size_trial(&mut run);
     (0..TRIALS)
         .map(|_| {
@@ -132,6 +139,14 @@ fn size_trial(run: &mut impl FnMut(u64)) -> u64 {
 /// Two threads run `run(n)` at once per trial; each trial's figure is the mean of both
 /// threads' ns per call.
 fn measure_two_threads(run: fn(u64)) -> Vec<f64> {
+    let fixed = FIXED_CALLS.load(std::sync::atomic::Ordering::Relaxed);
+    if fixed > 0 {
+        std::thread::scope(|scope| {
+            scope.spawn(|| run(fixed));
+            scope.spawn(|| run(fixed));
+        });
+        return vec![0.0];
+    }
     let n = size_trial(&mut |n| run(n));
     let barrier = std::sync::Barrier::new(2);
     let per_thread: Vec<Vec<f64>> = std::thread::scope(|scope| {
@@ -178,6 +193,11 @@ fn run_observed(n: u64) {
         black_box(observed(black_box(i)));
     }
 }
+
+/// For `valgrind --tool=callgrind`: the configuration's setup, then exactly `n` calls (as
+/// one "trial"), so two counts' difference divided by their call difference is the
+/// instructions per call, deterministically.
+static FIXED_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 fn run(config: &str) -> Result<Vec<f64>, String> {
     // Keeps the pipeline (log writer, OTel provider) alive until the figures are taken.
@@ -262,6 +282,13 @@ fn main() {
             let median = median(samples);
             println!("result\t{config}\t{median:.2}\t{min:.2}\t{max:.2}");
         }),
+        ["calls", config, n] => n
+            .parse::<u64>()
+            .map_err(|e| format!("{n:?}: {e}"))
+            .and_then(|n| {
+                FIXED_CALLS.store(n.max(1), std::sync::atomic::Ordering::Relaxed);
+                run(config).map(|_| ())
+            }),
         ["list"] => {
             for (id, _) in CONFIGS.iter().chain(SPLIT_CONFIGS) {
                 println!("{id}");
@@ -271,7 +298,7 @@ fn main() {
         ["report", file] => report::print(file),
         ["gen", dir, kind, count] => generate::crate_of(dir, kind, count),
         _ => Err(
-            "usage: observe-bench run <config> | list | report <file> | \
+            "usage: observe-bench run <config> | calls <config> <n> | list | report <file> | \
                   gen <dir> <observe|instrument> <n>"
                 .into(),
         ),

@@ -5,8 +5,11 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use tracing::Subscriber;
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::Registry;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::{Layer, SubscriberExt};
 
 use crate::config::{Config, ConfigError, Settings};
 use crate::context::ContextLayer;
@@ -71,7 +74,7 @@ fn start(
     settings: Settings,
     writer: Option<Box<dyn std::io::Write + Send>>,
 ) -> Result<Guard, InitError> {
-    let filter = env_filter(&settings.log_filter)?;
+    let filter = log_filter(&settings.log_filter)?;
 
     let metrics = Metrics::new(MetricsConfig {
         buckets: settings.histogram_buckets.clone(),
@@ -116,22 +119,46 @@ fn start(
             metrics.add_collector(move || {
                 metrics::counter!(DROPPED_LINES).absolute(dropped.dropped_lines());
             });
-            (Some(LogLayer::new(writer).with_format(format)), Some(guard))
+            let layer = LogLayer::new(writer).with_format(format).behind_context();
+            (Some(layer), Some(guard))
         }
     };
 
-    let context = match otel {
+    let mut context = match otel {
         Some(_) => ContextLayer::new().with_otel_ids(),
         None => ContextLayer::new(),
     };
-    let subscriber = tracing_subscriber::registry()
-        .with(filter)
-        .with(otel.as_ref().map(|pipeline| pipeline.layer()))
-        .with(context)
-        .with(log_layer)
-        .with(metrics.layer());
-    tracing::subscriber::set_global_default(subscriber)
-        .map_err(|_| InitError::AlreadyInitialised)?;
+    if log_layer.is_some() {
+        // The log layer closes every record (fixing its latency) before reading it.
+        context = context.closed_outside();
+    }
+    // The layers in this order: filter, OTel, context, logs, metrics. Each layer wraps the
+    // stack in one more `Layered` that every span callback passes through (and `try_close`
+    // probes, level by level, for the registry), so a part that is off is left out rather
+    // than stacked as a `None` layer.
+    let filter: Box<dyn Layer<Registry> + Send + Sync> = match filter {
+        LogFilter::Targets(targets) => targets,
+        LogFilter::Env(env) => env,
+    };
+    let base = tracing_subscriber::registry().with(filter);
+    // The context layer sits inside the log and metrics layers, unfiltered: it keeps
+    // every span's record, which they only read.
+    let metrics_layer = metrics.layer().behind_context();
+    match (otel.as_ref(), log_layer) {
+        (None, None) => install(base.with(context).with(metrics_layer)),
+        (None, Some(log)) => install(base.with(context).with(log).with(metrics_layer)),
+        (Some(pipeline), None) => install(
+            base.with(pipeline.layer())
+                .with(context)
+                .with(metrics_layer),
+        ),
+        (Some(pipeline), Some(log)) => install(
+            base.with(pipeline.layer())
+                .with(context)
+                .with(log)
+                .with(metrics_layer),
+        ),
+    }?;
     // After the subscriber, so that a process with a subscriber of its own fails before
     // taking the recorder slot; the app's own `metrics::counter!` calls land here.
     metrics
@@ -148,6 +175,52 @@ fn start(
         otel,
         writer: writer_guard,
     })
+}
+
+fn install(subscriber: impl Subscriber + Send + Sync + 'static) -> Result<(), InitError> {
+    tracing::subscriber::set_global_default(subscriber).map_err(|_| InitError::AlreadyInitialised)
+}
+
+/// The log filter: `RUST_LOG` plus `off` for the exporter's own crates (see [`env_filter`]).
+///
+/// `EnvFilter` takes a read lock on each span's enter, exit and close (for span and field
+/// directives), shared cache lines that every thread writes. When the directives are plain
+/// `target=level` / `level` ones, the same filter as a [`Targets`] decides the same way
+/// without any per-span state; otherwise (spans, fields, anything unusual) it is the
+/// `EnvFilter`.
+#[derive(Debug)]
+enum LogFilter {
+    Targets(Box<Targets>),
+    Env(Box<EnvFilter>),
+}
+
+fn log_filter(directives: &str) -> Result<LogFilter, InitError> {
+    let env = env_filter(directives)?;
+    Ok(match simple_targets(directives) {
+        Some(targets) => LogFilter::Targets(Box::new(targets)),
+        None => LogFilter::Env(Box::new(env)),
+    })
+}
+
+/// `directives` as [`Targets`], when they are only `level`, `target` and `target=level`
+/// directives in the plainest spelling (so that both filters read them alike).
+fn simple_targets(directives: &str) -> Option<Targets> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '=' | ',' | '-');
+    if directives.is_empty()
+        || !directives.chars().all(plain)
+        || directives
+            .split(',')
+            .any(|d| d.is_empty() || d.matches('=').count() > 1)
+    {
+        return None;
+    }
+    let mut targets: Targets = directives.parse().ok()?;
+    for target in exporter_noise_filter() {
+        if !directives.contains(target) {
+            targets = targets.with_target(target, LevelFilter::OFF);
+        }
+    }
+    Some(targets)
 }
 
 /// `RUST_LOG` plus `off` for the exporter's own crates, unless the filter names them: their
@@ -277,5 +350,76 @@ impl std::error::Error for InitError {
             InitError::Writer(e) => Some(e),
             InitError::AlreadyInitialised | InitError::Metrics(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing::Level;
+
+    /// What a filter lets through, for a fixed set of targets and levels.
+    fn decisions(
+        filter: impl tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync,
+    ) -> Vec<bool> {
+        let subscriber = tracing_subscriber::registry().with(filter);
+        tracing::subscriber::with_default(subscriber, || {
+            macro_rules! probe {
+                ($($target:literal),*) => {
+                    vec![$(
+                        tracing::enabled!(target: $target, Level::ERROR),
+                        tracing::enabled!(target: $target, Level::WARN),
+                        tracing::enabled!(target: $target, Level::INFO),
+                        tracing::enabled!(target: $target, Level::DEBUG),
+                        tracing::enabled!(target: $target, Level::TRACE),
+                    )*]
+                };
+            }
+            probe!(
+                "app",
+                "app::db",
+                "app_other",
+                "h2",
+                "hyper_util",
+                "tonic::transport",
+                "x"
+            )
+        })
+    }
+
+    #[test]
+    fn plain_directives_use_targets_and_decide_like_env_filter() {
+        for directives in [
+            "info",
+            "warn,app=debug",
+            "app::db=trace,app=warn",
+            "off,app=info",
+            "app",
+            "TRACE",
+            "3,hyper=debug",
+            "debug,h2=info",
+        ] {
+            let targets = simple_targets(directives).expect(directives);
+            let env = env_filter(directives).unwrap();
+            assert_eq!(decisions(targets), decisions(env), "{directives}");
+        }
+    }
+
+    #[test]
+    fn span_and_field_directives_keep_env_filter() {
+        for directives in [
+            "info,app[req]=debug",
+            "app[{user=ada}]=trace",
+            "info,",
+            "a=b=c",
+            "x y",
+        ] {
+            assert!(simple_targets(directives).is_none(), "{directives}");
+        }
+        assert!(matches!(
+            log_filter("info,app[req]=debug").unwrap(),
+            LogFilter::Env(_)
+        ));
+        assert!(matches!(log_filter("info").unwrap(), LogFilter::Targets(_)));
     }
 }

@@ -1,6 +1,7 @@
 //! Field values as the layers keep them: numbers stay numbers, text is owned.
 
 use std::fmt;
+use std::ops::Deref;
 
 /// A span field value kept by the context store.
 ///
@@ -28,7 +29,7 @@ pub enum FieldValue {
     /// A float.
     F64(f64),
     /// Text: a string, or a `Display`/`Debug` value formatted when recorded.
-    Str(Box<str>),
+    Str(Text),
 }
 
 impl FieldValue {
@@ -42,7 +43,7 @@ impl FieldValue {
     /// ```
     pub fn as_str(&self) -> Option<&str> {
         match self {
-            FieldValue::Str(s) => Some(s),
+            FieldValue::Str(s) => Some(s.as_str()),
             _ => None,
         }
     }
@@ -76,5 +77,229 @@ from_scalar!(bool => Bool, i64 => I64, u64 => U64, i128 => I128, u128 => U128, f
 impl From<&str> for FieldValue {
     fn from(v: &str) -> Self {
         FieldValue::Str(v.into())
+    }
+}
+
+/// Bytes of text kept inline, without an allocation (span fields are mostly short:
+/// names, ids, label values).
+const INLINE: usize = 22;
+
+/// Owned text of a [`FieldValue`]: up to 22 bytes inline, longer text on the heap.
+///
+/// Derefs to `str`; compares, hashes and prints as its text.
+///
+/// ```
+/// use observe_runtime::value::Text;
+///
+/// let short = Text::from("events");
+/// let long = Text::from("a value longer than twenty-two bytes");
+/// assert_eq!(&*short, "events");
+/// assert_eq!(long.as_str(), "a value longer than twenty-two bytes");
+/// assert_eq!(short, Text::from(String::from("events")));
+/// ```
+#[derive(Clone)]
+pub struct Text(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// `bytes[..len]` is the text, copied from a `&str`.
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE],
+    },
+    Heap(Box<str>),
+}
+
+impl Text {
+    /// The text.
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Repr::Inline { len, bytes } => {
+                let bytes = &bytes[..usize::from(*len)];
+                // SAFETY: an inline `Text` is only ever made by copying all the bytes of a
+                // `&str` (`From<&str>`) or whole `&str`s one after another (`TextWriter`),
+                // so `bytes[..len]` is valid UTF-8.
+                unsafe { std::str::from_utf8_unchecked(bytes) }
+            }
+            Repr::Heap(text) => text,
+        }
+    }
+
+    /// Formats `value`'s `Debug` (or any `fmt::Arguments`) into a `Text`, without an
+    /// allocation when the result is short.
+    pub(crate) fn format(args: fmt::Arguments<'_>) -> Text {
+        if let Some(s) = args.as_str() {
+            return Text::from(s);
+        }
+        let mut writer = TextWriter {
+            len: 0,
+            bytes: [0; INLINE],
+            spilled: None,
+        };
+        // Writing into memory fails only if the value's own impl does; keep what it wrote.
+        let _ = fmt::write(&mut writer, args);
+        match writer.spilled {
+            Some(text) => Text(Repr::Heap(text.into_boxed_str())),
+            None => Text(Repr::Inline {
+                len: writer.len,
+                bytes: writer.bytes,
+            }),
+        }
+    }
+}
+
+/// Builds a [`Text`] from whole `&str` pieces: inline while they fit, then a `String`.
+struct TextWriter {
+    len: u8,
+    bytes: [u8; INLINE],
+    spilled: Option<String>,
+}
+
+impl fmt::Write for TextWriter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if let Some(text) = &mut self.spilled {
+            text.push_str(s);
+            return Ok(());
+        }
+        let at = usize::from(self.len);
+        match self.bytes.get_mut(at..at + s.len()) {
+            Some(dest) => {
+                dest.copy_from_slice(s.as_bytes());
+                self.len += s.len() as u8;
+            }
+            None => {
+                let mut text = String::with_capacity((at + s.len()).max(64));
+                text.push_str(self.as_inline());
+                text.push_str(s);
+                self.spilled = Some(text);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl TextWriter {
+    fn as_inline(&self) -> &str {
+        // Whole `&str`s only were copied in; never fails.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+    #[inline]
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for Text {
+    #[inline]
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.as_str(), f)
+    }
+}
+
+impl From<&str> for Text {
+    #[inline]
+    fn from(s: &str) -> Text {
+        if s.len() <= INLINE {
+            let mut bytes = [0; INLINE];
+            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            Text(Repr::Inline {
+                len: s.len() as u8,
+                bytes,
+            })
+        } else {
+            Text(Repr::Heap(s.into()))
+        }
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        if s.len() <= INLINE {
+            Text::from(s.as_str())
+        } else {
+            Text(Repr::Heap(s.into_boxed_str()))
+        }
+    }
+}
+
+impl From<Box<str>> for Text {
+    fn from(s: Box<str>) -> Text {
+        if s.len() <= INLINE {
+            Text::from(&*s)
+        } else {
+            Text(Repr::Heap(s))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_and_long_text_read_back() {
+        for s in [
+            "",
+            "a",
+            "events",
+            "exactly twenty-two b..",
+            "twenty-three bytes long",
+            "日本語のテキストは長い",
+        ] {
+            assert_eq!(Text::from(s).as_str(), s);
+            assert_eq!(Text::from(s.to_string()).as_str(), s);
+            assert_eq!(Text::from(Box::<str>::from(s)).as_str(), s);
+            assert_eq!(Text::format(format_args!("{s}")).as_str(), s);
+        }
+        assert_eq!(std::mem::size_of::<Text>(), 24);
+        assert!(std::mem::size_of::<FieldValue>() <= 32);
+    }
+
+    #[test]
+    fn formatting_spills_to_the_heap_past_the_inline_bytes() {
+        let v = vec!["ab"; 10];
+        let text = Text::format(format_args!("{v:?}"));
+        assert_eq!(text.as_str(), format!("{v:?}"));
+        let short = Text::format(format_args!("{:?}", Some(3)));
+        assert_eq!(short.as_str(), "Some(3)");
+        let pieces = Text::format(format_args!("{}-{}-{}", "0123456789", "0123456789", "é"));
+        assert_eq!(pieces.as_str(), "0123456789-0123456789-é");
     }
 }

@@ -15,6 +15,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 pub use ids::{SpanId, TraceId};
+pub(crate) use record::{CONTEXT_NAMES, EncodedContext, fields_generation};
 pub use record::{Outcome, SpanField, SpanRecord};
 pub use scope::visit_scope;
 pub(crate) use store::Store;
@@ -37,6 +38,9 @@ pub(crate) use store::Store;
 #[derive(Debug, Default)]
 pub struct ContextLayer {
     store: Store,
+    /// A layer outside closes every record (`init`'s log layer does), so this one need
+    /// not look the span up again on close.
+    closed_outside: bool,
 }
 
 impl ContextLayer {
@@ -62,6 +66,15 @@ impl ContextLayer {
     pub fn with_otel_ids(self) -> Self {
         ContextLayer {
             store: self.store.with_otel_ids(true),
+            ..self
+        }
+    }
+
+    /// For `init`, whose log layer (outside this one) closes every record itself.
+    pub(crate) fn closed_outside(self) -> Self {
+        ContextLayer {
+            closed_outside: true,
+            ..self
         }
     }
 }
@@ -87,6 +100,9 @@ where
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        if self.closed_outside {
+            return;
+        }
         if let Some(span) = ctx.span(&id) {
             close_record(&span, |_| ());
         }

@@ -1,12 +1,13 @@
 //! The one record the context store keeps per span.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tracing_core::field::{Field, Visit};
 
 use super::ids::{SpanId, TraceId};
 use crate::fields;
-use crate::value::FieldValue;
+use crate::value::{FieldValue, Text};
 
 /// How a span ended, as the `result` metric label and the log line report it.
 ///
@@ -92,6 +93,85 @@ pub struct SpanRecord {
     /// The token of the store that created the record and so updates it (one record per
     /// span however many layers keep one; kept here rather than as a second extension).
     pub(crate) owner: u32,
+    /// The log layer's encoding of this span's own fields, written with the open line and
+    /// copied into the close line unless a field changed in between.
+    pub(crate) encoded_fields: EncodedFields,
+    /// The log layer's encoding of what events in this span inherit (ids and the fields in
+    /// scope), made at the first event and reused while no span's fields change.
+    pub(crate) event_context: Option<Box<EncodedContext>>,
+}
+
+/// Counts changes to any span's fields after creation (`Span::record`): encodings of
+/// inherited fields made before a change are stale.
+static FIELDS_CHANGED: AtomicU64 = AtomicU64::new(0);
+
+/// The current count of field changes, to tag an encoding with.
+#[inline]
+pub(crate) fn fields_generation() -> u64 {
+    FIELDS_CHANGED.load(Ordering::Acquire)
+}
+
+/// Marks every encoding of inherited fields stale.
+pub(crate) fn fields_changed() {
+    FIELDS_CHANGED.fetch_add(1, Ordering::AcqRel);
+}
+
+/// Names an [`EncodedContext`] holds at most (more are not cached).
+pub(crate) const CONTEXT_NAMES: usize = 8;
+
+/// A span's event context as one log format encodes it.
+#[derive(Debug)]
+pub(crate) struct EncodedContext {
+    pub(crate) format: u8,
+    pub(crate) generation: u64,
+    /// The field names written, so that an event with a field of the same name (which
+    /// must win) is told apart.
+    pub(crate) names: [&'static str; CONTEXT_NAMES],
+    pub(crate) name_count: usize,
+    pub(crate) bytes: Box<[u8]>,
+}
+
+impl EncodedContext {
+    /// The field names written.
+    pub(crate) fn names(&self) -> &[&'static str] {
+        &self.names[..self.name_count]
+    }
+}
+
+/// Bytes of encoded fields a record keeps (longer encodings are not kept).
+pub(crate) const ENCODED_FIELDS: usize = 118;
+
+/// A span's own fields as one log format encodes them (see the log layer).
+#[derive(Debug)]
+pub(crate) struct EncodedFields {
+    /// Which format wrote `bytes`; 0: none (nothing kept, or a field changed since).
+    pub(crate) format: u8,
+    pub(crate) len: u8,
+    pub(crate) bytes: [u8; ENCODED_FIELDS],
+}
+
+impl EncodedFields {
+    const EMPTY: EncodedFields = EncodedFields {
+        format: 0,
+        len: 0,
+        bytes: [0; ENCODED_FIELDS],
+    };
+
+    /// The bytes `format` wrote, if these are they.
+    #[inline]
+    pub(crate) fn get(&self, format: u8) -> Option<&[u8]> {
+        (self.format == format && format != 0).then(|| &self.bytes[..usize::from(self.len)])
+    }
+
+    /// Keeps `bytes` as `format`'s encoding, when they fit.
+    #[inline]
+    pub(crate) fn set(&mut self, format: u8, bytes: &[u8]) {
+        if let Some(dest) = self.bytes.get_mut(..bytes.len()) {
+            dest.copy_from_slice(bytes);
+            self.len = bytes.len() as u8;
+            self.format = format;
+        }
+    }
 }
 
 impl SpanRecord {
@@ -112,6 +192,8 @@ impl SpanRecord {
             cancelled: false,
             latency: None,
             owner,
+            encoded_fields: EncodedFields::EMPTY,
+            event_context: None,
         }
     }
 
@@ -175,6 +257,7 @@ impl SpanRecord {
     }
 
     fn set(&mut self, field: &Field, value: FieldValue) {
+        self.encoded_fields.format = 0;
         match field.name() {
             fields::RESULT => match value.as_str() {
                 Some("error") => self.failed = true,
@@ -192,6 +275,15 @@ impl SpanRecord {
             _ => {}
         }
         let index = field.index();
+        // Fields arrive in declaration order at creation: usually an append.
+        if self.fields.last().is_none_or(|last| last.index < index) {
+            self.fields.push(SpanField {
+                index,
+                name: field.name(),
+                value,
+            });
+            return;
+        }
         match self.fields.binary_search_by_key(&index, |f| f.index) {
             Ok(at) => self.fields[at].value = value,
             Err(at) => self.fields.insert(
@@ -232,12 +324,15 @@ impl Visit for RecordVisitor<'_> {
         self.0.set(field, FieldValue::Str(value.into()));
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.0.set(field, FieldValue::Str(value.to_string().into()));
+        self.0.set(
+            field,
+            FieldValue::Str(Text::format(format_args!("{value}"))),
+        );
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         self.0.set(
             field,
-            FieldValue::Str(format!("{value:?}").into_boxed_str()),
+            FieldValue::Str(Text::format(format_args!("{value:?}"))),
         );
     }
 }

@@ -12,10 +12,10 @@ use tracing_core::dispatcher::WeakDispatch;
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Dispatch, Event, Level, Subscriber};
 use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use super::ids::{SpanId, TraceId, new_span_id, new_trace_id};
-use super::record::{RecordVisitor, SpanRecord};
+use super::record::{RecordVisitor, SpanRecord, fields_changed};
 
 /// The layer-side half of the context store: which ids to use and who owns a record.
 #[derive(Debug)]
@@ -24,6 +24,9 @@ pub(crate) struct Store {
     token: u32,
     /// Take ids from tracing-opentelemetry instead of drawing them.
     otel_ids: bool,
+    /// An unfiltered context layer sits inside this store's layer (`init` composes it so):
+    /// it creates and updates every record, so this store does nothing.
+    defer: bool,
     dispatch: OnceLock<WeakDispatch>,
 }
 
@@ -33,6 +36,7 @@ impl Default for Store {
         Store {
             token: NEXT_TOKEN.fetch_add(1, Ordering::Relaxed),
             otel_ids: false,
+            defer: false,
             dispatch: OnceLock::new(),
         }
     }
@@ -41,6 +45,12 @@ impl Default for Store {
 impl Store {
     pub(crate) fn with_otel_ids(mut self, on: bool) -> Self {
         self.otel_ids = on;
+        self
+    }
+
+    /// Leaves records to a context layer known to sit inside, unfiltered (see `defer`).
+    pub(crate) fn deferring(mut self) -> Self {
+        self.defer = true;
         self
     }
 
@@ -55,8 +65,28 @@ impl Store {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        let Some(span) = ctx.span(id) else { return };
-        if span.extensions().get::<SpanRecord>().is_some() {
+        if self.defer {
+            return;
+        }
+        if let Some(span) = ctx.span(id) {
+            self.create(attrs, id, &span);
+        }
+    }
+
+    /// [`on_new_span`](Self::on_new_span) for a layer that has looked the span up already.
+    pub(crate) fn create<'a, R>(&self, attrs: &Attributes<'_>, id: &Id, span: &SpanRef<'a, R>)
+    where
+        R: LookupSpan<'a>,
+    {
+        if self.defer {
+            return;
+        }
+        // tracing-opentelemetry locks this span's extensions itself: ask it first.
+        let otel_ids = self.otel_ids_of(id);
+        // One write lock for the check and the insert (ancestors are only ever locked while
+        // a descendant is, never the other way round).
+        let mut extensions = span.extensions_mut();
+        if extensions.get_mut::<SpanRecord>().is_some() {
             return;
         }
         let parent = span.parent().and_then(|parent| {
@@ -67,7 +97,7 @@ impl Store {
         // A contextual root continues the current OpenTelemetry context (a caller's
         // `traceparent` attached by the HTTP layer), as tracing-opentelemetry does.
         let parent = parent.or_else(|| attrs.is_contextual().then(remote_parent).flatten());
-        let (trace_id, span_id) = self.otel_ids_of(id).unwrap_or_else(|| {
+        let (trace_id, span_id) = otel_ids.unwrap_or_else(|| {
             let trace_id = parent.map_or_else(new_trace_id, |(trace_id, _)| trace_id);
             (trace_id, new_span_id())
         });
@@ -79,7 +109,7 @@ impl Store {
             attrs.metadata().fields().len(),
         );
         attrs.record(&mut RecordVisitor(&mut record));
-        span.extensions_mut().insert(record);
+        extensions.insert(record);
     }
 
     /// The ids tracing-opentelemetry gave the span, when this store is told to use them.
@@ -97,12 +127,16 @@ impl Store {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
+        if self.defer {
+            return;
+        }
         let Some(span) = ctx.span(id) else { return };
         let mut extensions = span.extensions_mut();
         if let Some(record) = extensions.get_mut::<SpanRecord>()
             && record.owner == self.token
         {
             values.record(&mut RecordVisitor(record));
+            fields_changed();
         }
     }
 
@@ -111,7 +145,7 @@ impl Store {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        if *event.metadata().level() != Level::ERROR {
+        if self.defer || *event.metadata().level() != Level::ERROR {
             return;
         }
         let Some(span) = ctx.event_span(event) else {

@@ -12,6 +12,7 @@
 //! finished records back to back.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Writes the fields of one log record, in call order, into a reused byte buffer.
@@ -223,6 +224,93 @@ pub trait LineEncoder: Send + Sync {
     fn finish(&self, out: &mut Vec<u8>);
 }
 
+/// Crate-internal: what the log layer needs of a format beyond [`LineEncoder`], so that its
+/// line builders can be monomorphised per format (no dynamic call per field, literal keys
+/// written as constants).
+pub(crate) trait Format {
+    /// JSON (`{"key":value,...}`) rather than logfmt (`key=value ...`).
+    const JSON: bool;
+    /// A text value, quoted and escaped as the format needs.
+    fn str_value(out: &mut Vec<u8>, value: &str);
+    /// A `Display` value, formatted straight into the line.
+    fn display_value(out: &mut Vec<u8>, value: &dyn fmt::Display);
+    /// A `Debug` value, formatted straight into the line.
+    fn debug_value(out: &mut Vec<u8>, value: &dyn fmt::Debug);
+    /// A float: a number, or `NaN`/`inf`/`-inf` as the format writes them.
+    fn f64_value(out: &mut Vec<u8>, value: f64);
+}
+
+/// A direct-mapped cache of `&'static str`s known to have a property, keyed by address and
+/// length. A `'static` string's bytes never change, so (address, length) identifies its
+/// text: a hit is as good as checking the bytes again. Entries only ever hold strings that
+/// have the property (a miss just checks the bytes); a racing overwrite loses a hint, never
+/// correctness.
+pub(crate) struct StaticStrCache([AtomicU64; STATIC_CACHE_SLOTS]);
+
+const STATIC_CACHE_SLOTS: usize = 1024;
+
+impl StaticStrCache {
+    pub(crate) const fn new() -> Self {
+        StaticStrCache([const { AtomicU64::new(0) }; STATIC_CACHE_SLOTS])
+    }
+
+    /// `(slot, tag)` for `s`, `None` when it cannot be cached (too long or an address
+    /// above 2^48).
+    #[inline]
+    fn slot(s: &'static str) -> Option<(usize, u64)> {
+        let addr = s.as_ptr() as u64;
+        let len = s.len() as u64;
+        if len == 0 || len >= 1 << 16 || addr >= 1 << 48 {
+            return None;
+        }
+        let slot = ((addr >> 3) ^ (addr >> 13) ^ len.wrapping_mul(0x9e37)) as usize;
+        Some((slot % STATIC_CACHE_SLOTS, (addr << 16) | len))
+    }
+
+    /// Whether `s` has the property `check` decides, consulting and filling the cache.
+    #[inline]
+    pub(crate) fn check(&self, s: &'static str, check: impl FnOnce(&str) -> bool) -> bool {
+        let Some((slot, tag)) = Self::slot(s) else {
+            return check(s);
+        };
+        let entry = &self.0[slot];
+        if entry.load(Ordering::Relaxed) == tag {
+            return true;
+        }
+        let has = check(s);
+        if has {
+            entry.store(tag, Ordering::Relaxed);
+        }
+        has
+    }
+}
+
+/// `&'static str` keys (field names, metadata) already known to need no sanitising.
+static PLAIN_KEYS: StaticStrCache = StaticStrCache::new();
+
+/// Whether the `'static` key `key` is written as is by [`write_key`] (non-empty, only
+/// `[A-Za-z0-9_.:-]`); cached by address, so a field name is checked once per process.
+#[inline]
+pub(crate) fn is_plain_static_key(key: &'static str) -> bool {
+    PLAIN_KEYS.check(key, |k| !k.is_empty() && k.bytes().all(is_key_byte))
+}
+
+/// `&'static str` values (span names, targets, file paths) known to need no quoting or
+/// escaping in any format.
+static PLAIN_VALUES: StaticStrCache = StaticStrCache::new();
+
+/// Whether the `'static` text `value` is written as is in logfmt (and needs no escape in a
+/// JSON string): non-empty printable ASCII without space, `=`, `"` or `\`. Cached by
+/// address.
+#[inline]
+pub(crate) fn is_plain_static_value(value: &'static str) -> bool {
+    PLAIN_VALUES.check(value, |v| {
+        !v.is_empty()
+            && v.bytes()
+                .all(|b| b > b' ' && b < 0x7f && !matches!(b, b'"' | b'\\' | b'='))
+    })
+}
+
 /// Whether `b` may appear in a key as is: `[A-Za-z0-9_.:-]`.
 #[inline]
 const fn is_key_byte(b: u8) -> bool {
@@ -298,20 +386,6 @@ pub fn write_latency_ms(out: &mut Vec<u8>, d: Duration) {
         b'0' + (frac / 10 % 10) as u8,
         b'0' + (frac % 10) as u8,
     ]);
-}
-
-/// Lowercase hex of `bytes` (at most 16 of them), two digits per byte, into `buf`; returns
-/// the text. For trace and span ids: no `fmt` machinery, no allocation.
-#[inline]
-pub(crate) fn hex<'b>(bytes: &[u8], buf: &'b mut [u8; 32]) -> &'b str {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let n = bytes.len().min(16);
-    for (i, b) in bytes[..n].iter().enumerate() {
-        buf[2 * i] = DIGITS[usize::from(b >> 4)];
-        buf[2 * i + 1] = DIGITS[usize::from(b & 0xf)];
-    }
-    // Only ASCII hex digits were written.
-    std::str::from_utf8(&buf[..2 * n]).unwrap_or_default()
 }
 
 /// [`write_latency_ms`] into a stack buffer; returns the text.
@@ -575,13 +649,6 @@ mod tests {
         assert_eq!(non_finite_str(f64::NAN), "NaN");
         assert_eq!(non_finite_str(f64::INFINITY), "inf");
         assert_eq!(non_finite_str(f64::NEG_INFINITY), "-inf");
-    }
-
-    #[test]
-    fn hex_is_lowercase_fixed_width() {
-        assert_eq!(hex(&[0x00, 0xf0, 0x67, 0xaa], &mut [0; 32]), "00f067aa");
-        let id = 0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736_u128;
-        assert_eq!(hex(&id.to_be_bytes(), &mut [0; 32]), format!("{id:032x}"));
     }
 
     #[test]

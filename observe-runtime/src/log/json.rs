@@ -12,8 +12,8 @@
 use std::fmt;
 
 use super::encode::{
-    LineEncoder, is_json_number, non_finite_str, record_is_empty, write_finite_f64, write_i64,
-    write_i128, write_key, write_u64, write_u128,
+    Format, LineEncoder, is_json_number, non_finite_str, record_is_empty, write_finite_f64,
+    write_i64, write_i128, write_key, write_u64, write_u128,
 };
 
 /// Encodes records as single-line JSON objects (see the [module docs](self)).
@@ -148,6 +148,35 @@ impl JsonEncoder {
         out.push(b'"');
         write_key(out, key);
         out.extend_from_slice(b"\":");
+    }
+}
+
+impl Format for JsonEncoder {
+    const JSON: bool = true;
+
+    #[inline]
+    fn str_value(out: &mut Vec<u8>, value: &str) {
+        out.push(b'"');
+        escape_into(out, value);
+        out.push(b'"');
+    }
+
+    fn display_value(out: &mut Vec<u8>, value: &dyn fmt::Display) {
+        write_fmt_value(out, format_args!("{value}"));
+    }
+
+    fn debug_value(out: &mut Vec<u8>, value: &dyn fmt::Debug) {
+        write_fmt_value(out, format_args!("{value:?}"));
+    }
+
+    fn f64_value(out: &mut Vec<u8>, value: f64) {
+        if value.is_finite() {
+            write_finite_f64(out, value);
+        } else {
+            out.push(b'"');
+            out.extend_from_slice(non_finite_str(value).as_bytes());
+            out.push(b'"');
+        }
     }
 }
 

@@ -22,8 +22,8 @@
 use std::fmt;
 
 use super::encode::{
-    LineEncoder, is_json_number, non_finite_str, record_is_empty, write_finite_f64, write_i64,
-    write_i128, write_key, write_u64, write_u128,
+    Format, LineEncoder, is_json_number, non_finite_str, record_is_empty, write_finite_f64,
+    write_i64, write_i128, write_key, write_u64, write_u128,
 };
 
 /// Encodes records as logfmt lines (see the [module docs](self) for the exact rules).
@@ -233,6 +233,31 @@ impl LogfmtEncoder {
         }
         write_key(out, key);
         out.push(b'=');
+    }
+}
+
+impl Format for LogfmtEncoder {
+    const JSON: bool = false;
+
+    #[inline]
+    fn str_value(out: &mut Vec<u8>, value: &str) {
+        write_str_value(out, value);
+    }
+
+    fn display_value(out: &mut Vec<u8>, value: &dyn fmt::Display) {
+        write_fmt_value(out, format_args!("{value}"));
+    }
+
+    fn debug_value(out: &mut Vec<u8>, value: &dyn fmt::Debug) {
+        write_fmt_value(out, format_args!("{value:?}"));
+    }
+
+    fn f64_value(out: &mut Vec<u8>, value: f64) {
+        if value.is_finite() {
+            write_finite_f64(out, value);
+        } else {
+            out.extend_from_slice(non_finite_str(value).as_bytes());
+        }
     }
 }
 

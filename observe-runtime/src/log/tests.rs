@@ -300,3 +300,100 @@ fn a_debug_value_that_logs_does_not_dead_lock() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(get(&lines[0], "v"), "chatty");
 }
+
+#[test]
+fn the_message_leads_wherever_it_was_declared() {
+    for format in [LogFormat::Logfmt, LogFormat::Json] {
+        let lines = capture(format, || {
+            tracing::info!(a = 1_u64, b = "x y", message = "late");
+            tracing::info!(message = "early", a = 2_u64);
+            tracing::info!(a = 3_u64, "plain");
+        });
+        let want = match format {
+            LogFormat::Json => [
+                r#"{"level":"info","msg":"late","a":1,"b":"x y","target":"#,
+                r#"{"level":"info","msg":"early","a":2,"target":"#,
+                r#"{"level":"info","msg":"plain","a":3,"target":"#,
+            ],
+            _ => [
+                r#"level=info msg=late a=1 b="x y" target="#,
+                "level=info msg=early a=2 target=",
+                "level=info msg=plain a=3 target=",
+            ],
+        };
+        for (line, want) in lines.iter().zip(want) {
+            assert!(
+                line.starts_with(want),
+                "{line:?} should start with {want:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_close_line_repeats_own_fields_until_one_changes() {
+    let logfmt = MemorySink::default();
+    let json = MemorySink::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(ContextLayer::new())
+        .with(LogLayer::new(logfmt.clone()))
+        .with(LogLayer::new(json.clone()).with_format(LogFormat::Json));
+    tracing::subscriber::with_default(subscriber, || {
+        drop(tracing::info_span!("same", n = 1_u64, s = "a b"));
+        let changed = tracing::info_span!("changed", n = 1_u64, s = "a b");
+        changed.record("n", 2_u64);
+        drop(changed);
+    });
+    let lines = parsed(&logfmt.lines());
+    assert_eq!(get(&lines[1], "n"), "1");
+    assert_eq!(get(&lines[1], "s"), "a b");
+    assert_eq!(get(&lines[3], "n"), "2");
+    let json = json.lines();
+    assert!(json[1].contains(r#","n":1,"s":"a b"}"#), "{}", json[1]);
+    assert!(json[3].contains(r#","n":2,"s":"a b"}"#), "{}", json[3]);
+}
+
+#[test]
+fn events_see_inherited_fields_as_they_change_and_their_own_fields_win() {
+    for format in [LogFormat::Logfmt, LogFormat::Json] {
+        let lines = capture(format, || {
+            let parent = tracing::info_span!("p", user = "ada", step = 1_u64);
+            let _parent = parent.enter();
+            let child = tracing::info_span!("c", request_id = "r-1");
+            let _child = child.enter();
+            tracing::info!("one");
+            tracing::info!(user = "bob", "two");
+            tracing::info!("three");
+            parent.record("step", 2_u64);
+            tracing::info!("four");
+            child.record("request_id", "r-2");
+            tracing::info!("five");
+        });
+        let events: Vec<&String> = lines.iter().filter(|l| !l.contains("span_event")).collect();
+        assert_eq!(events.len(), 5, "{lines:#?}");
+        let has = |line: &str, key: &str, value: &str| match format {
+            LogFormat::Json => {
+                let quoted = format!(r#""{key}":"{value}""#);
+                let bare = format!(r#""{key}":{value}"#);
+                line.contains(&quoted) || line.contains(&bare)
+            }
+            _ => line.contains(&format!(" {key}={value}")),
+        };
+        let count = |line: &str, key: &str| match format {
+            LogFormat::Json => line.matches(&format!(r#""{key}":"#)).count(),
+            _ => line.matches(&format!(" {key}=")).count(),
+        };
+        for (line, (user, step, request)) in events.iter().zip([
+            ("ada", "1", "r-1"),
+            ("bob", "1", "r-1"),
+            ("ada", "1", "r-1"),
+            ("ada", "2", "r-1"),
+            ("ada", "2", "r-2"),
+        ]) {
+            assert!(has(line, "user", user), "{line}");
+            assert!(has(line, "step", step), "{line}");
+            assert!(has(line, "request_id", request), "{line}");
+            assert_eq!(count(line, "user"), 1, "{line}");
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! RFC 3339 timestamps for log lines, without a date-time dependency.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Seconds from 1970-01-01T00:00:00Z to 0000-01-01T00:00:00Z (negative).
 const MIN_SECS: i64 = -62_167_219_200;
@@ -75,7 +75,39 @@ pub(crate) fn rfc3339_micros(t: SystemTime) -> [u8; 27] {
     buf
 }
 
+/// How long a thread trusts its pairing of the monotonic and the wall clock in
+/// [`wall_time_at`] before reading both again. Between readings, the wall time of an instant
+/// is the paired wall time plus the monotonic time since: off by the wall clock's slew over
+/// this period (NTP slews at most 500 ppm: 25 µs) and blind to a step of the wall clock for
+/// at most this long.
+const CLOCK_PAIRING: Duration = Duration::from_millis(50);
+
+/// The wall-clock time of `at`, from a per-thread pairing of the two clocks (see
+/// [`CLOCK_PAIRING`]): span lines already hold the monotonic instants they are about (the
+/// span's start, and its start plus its latency), so they need no clock read of their own.
+pub(crate) fn wall_time_at(at: Instant) -> SystemTime {
+    PAIRING.with(|pairing| {
+        if let Some((mono, wall)) = pairing.get() {
+            match at.checked_duration_since(mono) {
+                Some(ahead) if ahead < CLOCK_PAIRING => return wall + ahead,
+                Some(_) => {}
+                None => return wall - (mono - at),
+            }
+        }
+        let (mono, wall) = (Instant::now(), SystemTime::now());
+        pairing.set(Some((mono, wall)));
+        match at.checked_duration_since(mono) {
+            Some(ahead) => wall + ahead,
+            None => wall - (mono - at),
+        }
+    })
+}
+
 thread_local! {
+    /// A reading of the monotonic and the wall clock, taken together.
+    static PAIRING: std::cell::Cell<Option<(Instant, SystemTime)>> =
+        const { std::cell::Cell::new(None) };
+
     /// The last second formatted on this thread and its `YYYY-MM-DDTHH:MM:SS.` text
     /// (`i64::MIN` is never a clamped second, so the initial value never matches).
     static LAST_SECOND: std::cell::Cell<(i64, [u8; 20])> =
@@ -125,7 +157,23 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+
+    #[test]
+    fn wall_time_of_an_instant_is_close_to_the_wall_clock() {
+        for _ in 0..3 {
+            let before = SystemTime::now();
+            let now = Instant::now();
+            let derived = wall_time_at(now);
+            let after = SystemTime::now();
+            let slack = Duration::from_millis(5);
+            assert!(derived + slack >= before && derived <= after + slack);
+            // An instant in the past maps to the past by as much.
+            let earlier = wall_time_at(now - Duration::from_secs(2));
+            let gap = derived.duration_since(earlier).unwrap();
+            assert!(gap.abs_diff(Duration::from_secs(2)) < Duration::from_millis(1));
+            std::thread::sleep(CLOCK_PAIRING);
+        }
+    }
 
     fn at(secs: i64, micros: u32) -> String {
         let base = if secs >= 0 {

@@ -1,6 +1,7 @@
 //! The tracing layer: closed spans that name a metric become observations.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::subscriber::NoSubscriber;
@@ -45,12 +46,36 @@ impl MetricsLayer {
             recording,
         }
     }
+
+    /// For `init`, which puts an unfiltered context layer inside this one: the context
+    /// layer keeps every record, so this layer's own store never needs to.
+    pub(crate) fn behind_context(mut self) -> Self {
+        self.store = self.store.deferring();
+        self
+    }
 }
 
 /// Whether spans of this callsite can name a metric. Every other span skips this layer
-/// after one scan of its (static) field names: no record, no lock, no clock read.
-fn has_metric(metadata: &Metadata<'_>) -> bool {
-    metadata.fields().field(METRIC_NAME).is_some()
+/// after one look at its (static) field names: no record, no lock, no clock read.
+///
+/// The answer is cached by the callsite's metadata address (a direct-mapped table: a
+/// collision only costs a re-scan), since the layer asks up to three times per span.
+fn has_metric(metadata: &'static Metadata<'static>) -> bool {
+    const SLOTS: usize = 256;
+    static CACHE: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
+    let addr = std::ptr::from_ref(metadata).addr();
+    // `Metadata` is pointer-aligned: the low two bits carry "cached" and the answer.
+    if addr & 3 != 0 {
+        return metadata.fields().field(METRIC_NAME).is_some();
+    }
+    let slot = &CACHE[(addr >> 3 ^ addr >> 11) % SLOTS];
+    let cached = slot.load(Ordering::Relaxed);
+    if cached & !3 == addr && cached & 1 != 0 {
+        return cached & 2 != 0;
+    }
+    let has = metadata.fields().field(METRIC_NAME).is_some();
+    slot.store(addr | 1 | (usize::from(has) << 1), Ordering::Relaxed);
+    has
 }
 
 impl<S> Layer<S> for MetricsLayer
@@ -83,10 +108,8 @@ where
         if !has_metric(metadata) {
             return;
         }
-        let overflowed = close_record(&span, |record| {
-            self.recording.observe(&metadata.callsite(), record)
-        })
-        .flatten();
+        let overflowed =
+            close_record(&span, |record| self.recording.observe(metadata, record)).flatten();
         drop(span);
         if let Some(overflowed) = overflowed {
             warn_overflow(&overflowed);

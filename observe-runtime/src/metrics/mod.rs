@@ -36,6 +36,7 @@ mod cache;
 mod config;
 mod exposition;
 mod family;
+mod gate;
 mod http;
 mod labels;
 mod layer;

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use ::metrics::Recorder;
-use tracing_core::callsite::Identifier;
+use tracing_core::Metadata;
 
 use super::cache::{Probe, SeriesCache};
 use super::family::{Family, Resolved};
@@ -49,7 +49,11 @@ impl Recording {
     }
 
     /// Counts the closed span and observes its latency, if it names a metric.
-    pub(crate) fn observe(&self, callsite: &Identifier, record: &SpanRecord) -> Option<Overflowed> {
+    pub(crate) fn observe(
+        &self,
+        metadata: &'static Metadata<'static>,
+        record: &SpanRecord,
+    ) -> Option<Overflowed> {
         let Some(FieldValue::Str(name)) = record.field(METRIC_NAME) else {
             return None;
         };
@@ -57,21 +61,21 @@ impl Recording {
             return None;
         }
         let seconds = record.latency()?.as_secs_f64();
+        let callsite = metadata.callsite();
         let probe = Probe {
-            callsite,
+            site: std::ptr::from_ref(metadata).addr(),
+            callsite: &callsite,
             name,
             labels: labels::of(record),
             outcome: record.outcome(),
         };
-        let hash = self.cache.hash(&probe);
-        if self
+        match self
             .cache
-            .with_series(hash, &probe, |series| series.observe(seconds))
-            .is_some()
+            .with_series(&probe, |series| series.observe(seconds))
         {
-            return None;
+            Ok(()) => None,
+            Err(hash) => self.observe_uncached(hash, &probe, seconds),
         }
-        self.observe_uncached(hash, &probe, seconds)
     }
 
     #[cold]
@@ -87,14 +91,14 @@ impl Recording {
         let family = self.family(probe.name);
         match family.resolve(probe.labels.clone(), probe.outcome, &*self.recorder) {
             Resolved::Regular(series) => {
-                self.cache.observing(hash, || series.observe(seconds));
+                super::gate::observing(|| series.observe(seconds));
                 self.cache.insert(hash, probe, series);
                 None
             }
             // Not cached: the point of the guard is that unbounded label values stop costing
             // memory, so past the limit each call re-checks the family (no allocation).
             Resolved::Overflow { series, first } => {
-                self.cache.observing(hash, || series.observe(seconds));
+                super::gate::observing(|| series.observe(seconds));
                 first.then(|| Overflowed {
                     metric: probe.name.into(),
                     limit: self.limit,
@@ -104,9 +108,9 @@ impl Recording {
     }
 
     /// Runs a drain of the exporter's histogram buffers (render, upkeep) while no
-    /// observation is in flight; see [`SeriesCache::drain`].
+    /// observation is in flight; see [`gate`](super::gate).
     pub(crate) fn drain<R>(&self, drain: impl FnOnce() -> R) -> R {
-        self.cache.drain(drain)
+        super::gate::draining(drain)
     }
 
     fn family(&self, name: &str) -> Arc<Family> {
