@@ -8,8 +8,8 @@ pub fn crate_of(dir: &str, kind: &str, count: &str) -> Result<(), String> {
     let count: usize = count.parse().map_err(|e| format!("count {count:?}: {e}"))?;
     let (dependency, attribute) = match kind {
         "observe" => (
-            // `#[tracing::instrument]`'s expansion names `::tracing`, so an `#[observe]`
-            // crate depends on tracing too (as the README's quick start says).
+            // `#[observe]` needs no `tracing` dependency; it is listed anyway so that both
+            // crates have the same dependency set and only the attribute differs.
             format!(
                 "observe = {{ path = {:?} }}\ntracing = \"0.1\"",
                 concat!(env!("CARGO_MANIFEST_DIR"), "/..")
