@@ -230,6 +230,13 @@ pub trait LineEncoder: Send + Sync {
 pub(crate) trait Format {
     /// JSON (`{"key":value,...}`) rather than logfmt (`key=value ...`).
     const JSON: bool;
+    /// Opens a record.
+    fn begin(out: &mut Vec<u8>);
+    /// The separator from the previous field (none at a record's start), the sanitised key
+    /// and what introduces its value.
+    fn key(out: &mut Vec<u8>, key: &str);
+    /// Closes a record and appends the newline.
+    fn finish(out: &mut Vec<u8>);
     /// A text value, quoted and escaped as the format needs.
     fn str_value(out: &mut Vec<u8>, value: &str);
     /// A `Display` value, formatted straight into the line.
@@ -238,6 +245,95 @@ pub(crate) trait Format {
     fn debug_value(out: &mut Vec<u8>, value: &dyn fmt::Debug);
     /// A float: a number, or `NaN`/`inf`/`-inf` as the format writes them.
     fn f64_value(out: &mut Vec<u8>, value: f64);
+}
+
+/// Both formats implement the public trait through their [`Format`] primitives: the field
+/// methods differ only in how a key and a value are written.
+impl<F: Format + Send + Sync> LineEncoder for F {
+    #[inline]
+    fn begin(&self, out: &mut Vec<u8>) {
+        F::begin(out);
+    }
+
+    #[inline]
+    fn str(&self, out: &mut Vec<u8>, key: &str, value: &str) {
+        F::key(out, key);
+        F::str_value(out, value);
+    }
+
+    #[inline]
+    fn plain_str(&self, out: &mut Vec<u8>, key: &str, value: &str) {
+        debug_assert!(
+            !value.is_empty()
+                && value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.:+-".contains(&b)),
+            "plain_str({value:?})"
+        );
+        F::key(out, key);
+        if F::JSON {
+            out.push(b'"');
+            out.extend_from_slice(value.as_bytes());
+            out.push(b'"');
+        } else {
+            out.extend_from_slice(value.as_bytes());
+        }
+    }
+
+    fn display(&self, out: &mut Vec<u8>, key: &str, value: &dyn fmt::Display) {
+        F::key(out, key);
+        F::display_value(out, value);
+    }
+
+    fn debug(&self, out: &mut Vec<u8>, key: &str, value: &dyn fmt::Debug) {
+        F::key(out, key);
+        F::debug_value(out, value);
+    }
+
+    #[inline]
+    fn i64(&self, out: &mut Vec<u8>, key: &str, value: i64) {
+        F::key(out, key);
+        write_i64(out, value);
+    }
+
+    #[inline]
+    fn u64(&self, out: &mut Vec<u8>, key: &str, value: u64) {
+        F::key(out, key);
+        write_u64(out, value);
+    }
+
+    fn i128(&self, out: &mut Vec<u8>, key: &str, value: i128) {
+        F::key(out, key);
+        write_i128(out, value);
+    }
+
+    fn u128(&self, out: &mut Vec<u8>, key: &str, value: u128) {
+        F::key(out, key);
+        write_u128(out, value);
+    }
+
+    fn f64(&self, out: &mut Vec<u8>, key: &str, value: f64) {
+        F::key(out, key);
+        F::f64_value(out, value);
+    }
+
+    #[inline]
+    fn bool(&self, out: &mut Vec<u8>, key: &str, value: bool) {
+        F::key(out, key);
+        out.extend_from_slice(if value { b"true" } else { b"false" });
+    }
+
+    #[inline]
+    fn raw_number(&self, out: &mut Vec<u8>, key: &str, value: &str) {
+        debug_assert!(is_json_number(value), "raw_number({value:?})");
+        F::key(out, key);
+        out.extend_from_slice(value.as_bytes());
+    }
+
+    #[inline]
+    fn finish(&self, out: &mut Vec<u8>) {
+        F::finish(out);
+    }
 }
 
 /// A direct-mapped cache of `&'static str`s known to have a property, keyed by address and

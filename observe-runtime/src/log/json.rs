@@ -11,10 +11,7 @@
 
 use std::fmt;
 
-use super::encode::{
-    Format, LineEncoder, is_json_number, non_finite_str, record_is_empty, write_finite_f64,
-    write_i64, write_i128, write_key, write_u64, write_u128,
-};
+use super::encode::{Format, non_finite_str, record_is_empty, write_finite_f64, write_key};
 
 /// Encodes records as single-line JSON objects (see the [module docs](self)).
 ///
@@ -139,7 +136,14 @@ fn write_fmt_value(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
     out.push(b'"');
 }
 
-impl JsonEncoder {
+impl Format for JsonEncoder {
+    const JSON: bool = true;
+
+    #[inline]
+    fn begin(out: &mut Vec<u8>) {
+        out.push(b'{');
+    }
+
     #[inline]
     fn key(out: &mut Vec<u8>, key: &str) {
         if !record_is_empty(out, b'{') {
@@ -149,10 +153,11 @@ impl JsonEncoder {
         write_key(out, key);
         out.extend_from_slice(b"\":");
     }
-}
 
-impl Format for JsonEncoder {
-    const JSON: bool = true;
+    #[inline]
+    fn finish(out: &mut Vec<u8>) {
+        out.extend_from_slice(b"}\n");
+    }
 
     #[inline]
     fn str_value(out: &mut Vec<u8>, value: &str) {
@@ -180,85 +185,10 @@ impl Format for JsonEncoder {
     }
 }
 
-impl LineEncoder for JsonEncoder {
-    #[inline]
-    fn begin(&self, out: &mut Vec<u8>) {
-        out.push(b'{');
-    }
-
-    #[inline]
-    fn str(&self, out: &mut Vec<u8>, key: &str, value: &str) {
-        Self::key(out, key);
-        out.push(b'"');
-        escape_into(out, value);
-        out.push(b'"');
-    }
-
-    fn display(&self, out: &mut Vec<u8>, key: &str, value: &dyn fmt::Display) {
-        Self::key(out, key);
-        write_fmt_value(out, format_args!("{value}"));
-    }
-
-    fn debug(&self, out: &mut Vec<u8>, key: &str, value: &dyn fmt::Debug) {
-        Self::key(out, key);
-        write_fmt_value(out, format_args!("{value:?}"));
-    }
-
-    #[inline]
-    fn i64(&self, out: &mut Vec<u8>, key: &str, value: i64) {
-        Self::key(out, key);
-        write_i64(out, value);
-    }
-
-    #[inline]
-    fn u64(&self, out: &mut Vec<u8>, key: &str, value: u64) {
-        Self::key(out, key);
-        write_u64(out, value);
-    }
-
-    fn i128(&self, out: &mut Vec<u8>, key: &str, value: i128) {
-        Self::key(out, key);
-        write_i128(out, value);
-    }
-
-    fn u128(&self, out: &mut Vec<u8>, key: &str, value: u128) {
-        Self::key(out, key);
-        write_u128(out, value);
-    }
-
-    fn f64(&self, out: &mut Vec<u8>, key: &str, value: f64) {
-        Self::key(out, key);
-        if value.is_finite() {
-            write_finite_f64(out, value);
-        } else {
-            out.push(b'"');
-            out.extend_from_slice(non_finite_str(value).as_bytes());
-            out.push(b'"');
-        }
-    }
-
-    #[inline]
-    fn bool(&self, out: &mut Vec<u8>, key: &str, value: bool) {
-        Self::key(out, key);
-        out.extend_from_slice(if value { b"true" } else { b"false" });
-    }
-
-    #[inline]
-    fn raw_number(&self, out: &mut Vec<u8>, key: &str, value: &str) {
-        debug_assert!(is_json_number(value), "raw_number({value:?})");
-        Self::key(out, key);
-        out.extend_from_slice(value.as_bytes());
-    }
-
-    #[inline]
-    fn finish(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"}\n");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log::encode::{LineEncoder, is_json_number};
 
     const ENC: JsonEncoder = JsonEncoder::new();
 

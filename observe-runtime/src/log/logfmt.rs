@@ -21,10 +21,7 @@
 
 use std::fmt;
 
-use super::encode::{
-    Format, LineEncoder, is_json_number, non_finite_str, record_is_empty, write_finite_f64,
-    write_i64, write_i128, write_key, write_u64, write_u128,
-};
+use super::encode::{Format, non_finite_str, record_is_empty, write_finite_f64, write_key};
 
 /// Encodes records as logfmt lines (see the [module docs](self) for the exact rules).
 ///
@@ -223,7 +220,12 @@ fn write_fmt_value(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
     }
 }
 
-impl LogfmtEncoder {
+impl Format for LogfmtEncoder {
+    const JSON: bool = false;
+
+    #[inline]
+    fn begin(_out: &mut Vec<u8>) {}
+
     #[inline]
     fn key(out: &mut Vec<u8>, key: &str) {
         // One capacity check for the separator, the key and `=` (plus a short value).
@@ -234,10 +236,11 @@ impl LogfmtEncoder {
         write_key(out, key);
         out.push(b'=');
     }
-}
 
-impl Format for LogfmtEncoder {
-    const JSON: bool = false;
+    #[inline]
+    fn finish(out: &mut Vec<u8>) {
+        out.push(b'\n');
+    }
 
     #[inline]
     fn str_value(out: &mut Vec<u8>, value: &str) {
@@ -261,86 +264,10 @@ impl Format for LogfmtEncoder {
     }
 }
 
-impl LineEncoder for LogfmtEncoder {
-    #[inline]
-    fn begin(&self, _out: &mut Vec<u8>) {}
-
-    #[inline]
-    fn str(&self, out: &mut Vec<u8>, key: &str, value: &str) {
-        Self::key(out, key);
-        write_str_value(out, value);
-    }
-
-    #[inline]
-    fn plain_str(&self, out: &mut Vec<u8>, key: &str, value: &str) {
-        debug_assert!(!value.is_empty() && classify(value) == (false, false));
-        Self::key(out, key);
-        out.extend_from_slice(value.as_bytes());
-    }
-
-    fn display(&self, out: &mut Vec<u8>, key: &str, value: &dyn fmt::Display) {
-        Self::key(out, key);
-        write_fmt_value(out, format_args!("{value}"));
-    }
-
-    fn debug(&self, out: &mut Vec<u8>, key: &str, value: &dyn fmt::Debug) {
-        Self::key(out, key);
-        write_fmt_value(out, format_args!("{value:?}"));
-    }
-
-    #[inline]
-    fn i64(&self, out: &mut Vec<u8>, key: &str, value: i64) {
-        Self::key(out, key);
-        write_i64(out, value);
-    }
-
-    #[inline]
-    fn u64(&self, out: &mut Vec<u8>, key: &str, value: u64) {
-        Self::key(out, key);
-        write_u64(out, value);
-    }
-
-    fn i128(&self, out: &mut Vec<u8>, key: &str, value: i128) {
-        Self::key(out, key);
-        write_i128(out, value);
-    }
-
-    fn u128(&self, out: &mut Vec<u8>, key: &str, value: u128) {
-        Self::key(out, key);
-        write_u128(out, value);
-    }
-
-    fn f64(&self, out: &mut Vec<u8>, key: &str, value: f64) {
-        Self::key(out, key);
-        if value.is_finite() {
-            write_finite_f64(out, value);
-        } else {
-            out.extend_from_slice(non_finite_str(value).as_bytes());
-        }
-    }
-
-    #[inline]
-    fn bool(&self, out: &mut Vec<u8>, key: &str, value: bool) {
-        Self::key(out, key);
-        out.extend_from_slice(if value { b"true" } else { b"false" });
-    }
-
-    #[inline]
-    fn raw_number(&self, out: &mut Vec<u8>, key: &str, value: &str) {
-        debug_assert!(is_json_number(value), "raw_number({value:?})");
-        Self::key(out, key);
-        out.extend_from_slice(value.as_bytes());
-    }
-
-    #[inline]
-    fn finish(&self, out: &mut Vec<u8>) {
-        out.push(b'\n');
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log::encode::LineEncoder;
     use crate::log::logfmt_parse::parse_line;
 
     const ENC: LogfmtEncoder = LogfmtEncoder::new();
