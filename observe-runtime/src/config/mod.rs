@@ -58,10 +58,7 @@ use std::time::Duration;
 pub use error::{ConfigError, Origin};
 pub use secret::{Headers, Secret};
 
-/// The default histogram buckets, in seconds.
-pub const DEFAULT_BUCKETS: [f64; 14] = [
-    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
-];
+pub use crate::metrics::DEFAULT_BUCKETS;
 /// The default cap on label sets per metric.
 pub const DEFAULT_CARDINALITY_LIMIT: usize = 1000;
 /// The default OTLP export timeout (the OTel spec's 10 s).
@@ -175,7 +172,7 @@ impl fmt::Debug for Config {
 /// assert_eq!(s.log_format, LogFormat::Logfmt);
 /// assert!(!s.log_lossy);
 /// assert_eq!(s.metrics_addr, None);
-/// assert_eq!(s.histogram_buckets.len(), 14);
+/// assert_eq!(s.histogram_buckets.len(), 16);
 /// assert_eq!(s.cardinality_limit, 1000);
 /// assert_eq!(s.service_name, "songs");
 /// assert_eq!(s.sampler, Sampler::ParentBasedAlwaysOn);

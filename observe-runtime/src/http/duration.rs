@@ -10,9 +10,8 @@ use metrics::{Histogram, Unit};
 /// The name of the request duration histogram, after OpenTelemetry's
 /// `http.server.request.duration` with Prometheus' unit suffix.
 ///
-/// Its buckets are the ones [`MetricsConfig`](crate::metrics::MetricsConfig) sets for every
-/// histogram; the default, [`DEFAULT_BUCKETS`](crate::metrics::DEFAULT_BUCKETS), is exactly
-/// the bucket list OpenTelemetry recommends for this metric.
+/// Its buckets are [`HTTP_BUCKETS`](crate::metrics::HTTP_BUCKETS), the list OpenTelemetry
+/// recommends for this metric, whatever the buckets of `#[observe]` histograms are.
 ///
 /// ```
 /// assert_eq!(
@@ -20,7 +19,7 @@ use metrics::{Histogram, Unit};
 ///     "http_server_request_duration_seconds"
 /// );
 /// ```
-pub const DURATION_METRIC: &str = "http_server_request_duration_seconds";
+pub const DURATION_METRIC: &str = crate::metrics::HTTP_DURATION_METRIC;
 
 #[derive(Debug, PartialEq, Eq)]
 struct Key {

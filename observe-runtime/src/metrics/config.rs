@@ -2,17 +2,42 @@
 
 use std::fmt;
 
-/// The histogram buckets, in seconds, that DESIGN.md fixes as the default.
+/// The default bucket bounds, in seconds, of every `#[observe]` duration histogram: 100 µs
+/// to 10 s in 1–2.5–5 steps per decade, so that calls of a fraction of a millisecond (a
+/// cache, a local query) are told apart as well as slow ones. `+Inf` is added for you.
 ///
 /// ```
 /// use observe_runtime::metrics::{DEFAULT_BUCKETS, MetricsConfig};
 ///
 /// assert_eq!(MetricsConfig::default().buckets, DEFAULT_BUCKETS);
-/// assert_eq!(DEFAULT_BUCKETS.first(), Some(&0.005));
+/// assert_eq!(DEFAULT_BUCKETS.first(), Some(&0.0001));
+/// assert_eq!(DEFAULT_BUCKETS.last(), Some(&10.0));
 /// ```
-pub const DEFAULT_BUCKETS: [f64; 14] = [
+pub const DEFAULT_BUCKETS: [f64; 16] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0,
+];
+
+/// The bucket bounds, in seconds, of `http_server_request_duration_seconds`: the ones
+/// OpenTelemetry's HTTP semantic conventions recommend for `http.server.request.duration`.
+///
+/// ```
+/// assert_eq!(observe_runtime::metrics::HTTP_BUCKETS.len(), 14);
+/// ```
+pub const HTTP_BUCKETS: [f64; 14] = [
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
 ];
+
+/// The name of the HTTP server request duration histogram, after OpenTelemetry's
+/// `http.server.request.duration` with Prometheus' unit suffix; it keeps [`HTTP_BUCKETS`].
+///
+/// ```
+/// assert_eq!(
+///     observe_runtime::metrics::HTTP_DURATION_METRIC,
+///     "http_server_request_duration_seconds"
+/// );
+/// ```
+pub const HTTP_DURATION_METRIC: &str = "http_server_request_duration_seconds";
 
 /// The most label sets one metric may have before observations go to its overflow series.
 ///

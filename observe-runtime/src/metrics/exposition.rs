@@ -5,9 +5,11 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Once, PoisonError, RwLock};
 use std::time::Duration;
 
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 
-use super::config::{ConfigError, MetricsConfig};
+use super::config::{ConfigError, HTTP_BUCKETS, HTTP_DURATION_METRIC, MetricsConfig};
 use super::layer::MetricsLayer;
 use super::recording::Recording;
 
@@ -72,6 +74,12 @@ impl Metrics {
         config.validate()?;
         let recorder = PrometheusBuilder::new()
             .set_buckets(&config.buckets)
+            .and_then(|builder| {
+                builder.set_buckets_for_metric(
+                    Matcher::Full(HTTP_DURATION_METRIC.into()),
+                    &HTTP_BUCKETS,
+                )
+            })
             .map_err(|_| ConfigError::NoBuckets)?
             .build_recorder();
         let handle = recorder.handle();

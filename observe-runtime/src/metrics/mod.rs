@@ -43,7 +43,10 @@ mod layer;
 mod recording;
 mod server;
 
-pub use config::{ConfigError, DEFAULT_BUCKETS, DEFAULT_CARDINALITY_LIMIT, MetricsConfig};
+pub use config::{
+    ConfigError, DEFAULT_BUCKETS, DEFAULT_CARDINALITY_LIMIT, HTTP_BUCKETS, HTTP_DURATION_METRIC,
+    MetricsConfig,
+};
 pub use exposition::{InstallError, Metrics};
 pub use layer::MetricsLayer;
 pub use server::MetricsServer;
