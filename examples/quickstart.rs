@@ -76,7 +76,7 @@ fn handle(catalogue: &Catalogue, request_id: u64, title: &str) -> Result<String,
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = Config::new();
     if std::env::var_os("OBSERVE_METRICS_ADDR").is_none() {
-        config = config.metrics_addr("127.0.0.1:9464".parse()?);
+        config = config.metrics_addr("127.0.0.1:9464");
     }
     let guard = config.init()?;
 

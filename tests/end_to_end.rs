@@ -122,6 +122,11 @@ fn logs_metrics_and_traces_from_one_run_agree() {
         failed.attributes.get("observe.result").map(String::as_str),
         Some("error")
     );
+    assert_eq!(
+        failed.status_message, "song rejected",
+        "the err event's error"
+    );
+    assert_eq!(failed.events, ["exception"]);
     for vendor in &vendors {
         assert!(
             vendor.parent_span_id.is_empty(),

@@ -124,7 +124,23 @@ fn child_collector_down() {
         sample(&exposition, r#"fault_op_total{result="ok"}"#),
         Some(400.0)
     );
-    assert_eq!(lines_of(&logs).len(), 400 * 3);
+    // The app's lines, all of them; and the export failure said once, its end once.
+    let lines = lines_of(&logs);
+    let (export, app): (Vec<_>, Vec<_>) = lines
+        .iter()
+        .partition(|l| value(l, "target") == Some("observe_runtime::export"));
+    assert_eq!(app.len(), 400 * 3);
+    assert_eq!(export.len(), 2, "{export:#?}");
+    assert_eq!(value(export[0], "level"), Some("warn"));
+    assert!(value(export[0], "msg").unwrap().contains(&addr.to_string()));
+    assert_eq!(value(export[1], "level"), Some("info"));
+    assert!(value(export[1], "msg").unwrap().contains("works again"));
+    assert!(
+        sample(
+            &exposition,
+            r#"observe_exports_failed_total{signal="traces"}"#
+        ) >= Some(1.0)
+    );
 }
 
 fn collector_down(protocol: &str) {

@@ -10,12 +10,14 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use observe::runtime::Signals;
 use observe::runtime::config::Config;
+use observe::runtime::filter::SignalFilter;
 use observe::runtime::log::encode::LineEncoder;
 use observe::runtime::log::json::JsonEncoder;
 use observe::runtime::log::logfmt::LogfmtEncoder;
 use observe::runtime::log::writer::MemorySink;
-use observe::runtime::log::{LogFormat, LogLayer};
+use observe::runtime::log::{LogFormat, LogOutput};
 use observe_testkit::logfmt::parse_line;
 use observe_testkit::otlp::{Receiver, Transport};
 use proptest::prelude::*;
@@ -259,8 +261,11 @@ proptest! {
     ) {
         let sink = MemorySink::default();
         let format = if json { LogFormat::Json } else { LogFormat::Logfmt };
-        let subscriber = tracing_subscriber::registry()
-            .with(LogLayer::new(sink.clone()).with_format(format));
+        let subscriber = tracing_subscriber::registry().with(
+            Signals::builder()
+                .logs(LogOutput::new(sink.clone()).with_format(format), SignalFilter::all())
+                .build(),
+        );
         tracing::subscriber::with_default(subscriber, || {
             let span = tracing::info_span!("hostile", context = %span_value);
             span.in_scope(|| tracing::info!(dbg = ?debug_value, "{}", message));
@@ -309,7 +314,19 @@ const BAD_VALUES: &[BadValue] = &[
     ("RUST_LOG", "app=loudest", &[]),
     ("OBSERVE_LOG_FORMAT", "xml", &[]),
     ("OBSERVE_LOG_LOSSY", "maybe", &[]),
-    ("OBSERVE_METRICS_ADDR", "localhost:9464", &[]),
+    ("OBSERVE_METRICS_ADDR", "localhost", &[]),
+    ("OBSERVE_METRICS_FILTER", "app=loudest", &[]),
+    ("OBSERVE_TRACES_FILTER", "a=b=c", &[]),
+    ("OBSERVE_SPAN_LINES", "open", &[]),
+    ("OBSERVE_SPAN_EVENTS", "loud", &[]),
+    ("OTEL_BSP_MAX_QUEUE_SIZE", "0", &[]),
+    ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "many", &[]),
+    ("OTEL_BSP_SCHEDULE_DELAY", "5s", &[]),
+    ("OTEL_BSP_EXPORT_TIMEOUT", "-1", &[]),
+    ("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "lots", &[]),
+    ("OTEL_SPAN_EVENT_COUNT_LIMIT", "-5", &[]),
+    ("OTEL_SPAN_LINK_COUNT_LIMIT", "1e3", &[]),
+    ("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", "x", &[]),
     ("OTEL_RESOURCE_ATTRIBUTES", "team", &[]),
     ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318", &[]),
     ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "ftp://collector", &[]),

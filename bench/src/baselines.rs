@@ -6,11 +6,13 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use observe_runtime::config::{Config, LogFormat};
-use observe_runtime::context::ContextLayer;
-use observe_runtime::log::LogLayer;
+use observe_runtime::Signals;
+use observe_runtime::config::{Config, Sampler};
+use observe_runtime::filter::SignalFilter;
 use observe_runtime::log::writer::{LineSink, NonBlockingWriter, WriterGuard};
+use observe_runtime::log::{LogOutput, SpanLines};
 use observe_runtime::metrics::{Metrics, MetricsConfig};
+use observe_runtime::trace::TracePipeline;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter};
@@ -18,26 +20,24 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
 use tracing::{Subscriber, instrument};
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 
-/// observe as an application gets it: `init` with logs (logfmt) or without, no OTLP
-/// endpoint, lines through the real `NonBlockingWriter` into `io::sink()`.
-pub fn observe_init(logs: bool) -> Result<observe_runtime::Guard, String> {
-    Config::new()
-        .log_filter("info")
-        .log_format(if logs {
-            LogFormat::Logfmt
-        } else {
-            LogFormat::Off
-        })
-        .log_writer(io::sink())
-        .trace_export(false)
-        .init()
-        .map_err(|e| e.to_string())
+/// observe as an application gets it: `init`, no OTLP endpoint, lines through the real
+/// `NonBlockingWriter` into `io::sink()`. `configure` sets what the configuration varies.
+pub fn observe_init(
+    configure: impl FnOnce(Config) -> Config,
+) -> Result<observe_runtime::Guard, String> {
+    configure(
+        Config::new()
+            .log_filter("info")
+            .log_writer(io::sink())
+            .trace_export(false),
+    )
+    .init()
+    .map_err(|e| e.to_string())
 }
 
 /// A line sink that drops every line on the spot: with it, `full` minus this is the
@@ -50,25 +50,34 @@ impl LineSink for NullSink {
     }
 }
 
-/// For the cost split: `init`'s layers without OTel, some left out. `logs` = None: context
-/// only (span bookkeeping); Some(false): logs encoded into [`NullSink`]; metrics optional.
+/// For the cost split: `init`'s layer without export, some signals left out. `logs` =
+/// None: records only (span bookkeeping, the log signal filtered `off`); Some(false): logs
+/// encoded into [`NullSink`]; metrics optional.
 pub fn observe_parts(logs: Option<bool>, metrics_on: bool) -> Metrics {
     let metrics = Metrics::new(MetricsConfig::default()).expect("metrics");
-    let log = logs.map(|writer| {
-        if writer {
+    let filter = |d: &str| SignalFilter::new(d).expect("filter");
+    let output = match logs {
+        Some(true) => {
             let (w, guard) = NonBlockingWriter::new(io::sink()).expect("writer thread");
             std::mem::forget(guard);
-            LogLayer::new(w)
-        } else {
-            LogLayer::new(NullSink)
+            LogOutput::new(w)
         }
-    });
-    // `init`'s filter for plain directives such as `info`.
-    let subscriber = tracing_subscriber::registry()
-        .with("info".parse::<Targets>().expect("filter"))
-        .with(ContextLayer::new())
-        .with(log)
-        .with(metrics_on.then(|| metrics.layer()));
+        _ => LogOutput::new(NullSink),
+    };
+    // With logs off, the log signal still takes every info span (so that records are
+    // made) but writes nothing: span lines off, events filtered by level.
+    let output = if logs.is_none() {
+        output.with_span_lines(SpanLines::Off)
+    } else {
+        output
+    };
+    let mut builder = Signals::builder()
+        .filter_subscriber()
+        .logs(output, filter("info"));
+    if metrics_on {
+        builder = builder.metrics(&metrics, filter("trace"));
+    }
+    let subscriber = tracing_subscriber::registry().with(builder.build());
     tracing::subscriber::set_global_default(subscriber).expect("global subscriber");
     metrics.install_global().expect("global recorder");
     metrics
@@ -85,39 +94,44 @@ impl SpanExporter for DiscardExporter {
     }
 }
 
-/// The SDK's batch processor (its own thread) in front of [`DiscardExporter`].
+/// The SDK's batch processor (its own thread) in front of [`DiscardExporter`], for the
+/// tracing-opentelemetry baselines.
 fn discarding_provider() -> SdkTracerProvider {
     SdkTracerProvider::builder()
         .with_span_processor(BatchSpanProcessor::builder(DiscardExporter).build())
         .build()
 }
 
-/// `init`'s stack, layer for layer in its order, with the OTel layer on a provider whose
-/// exporter discards (`init` itself only builds OTLP exporters).
+/// `init`'s layer with trace export, through observe's own export thread into
+/// [`DiscardExporter`] (`init` itself only builds OTLP exporters).
 pub struct ObserveOtel {
-    _provider: SdkTracerProvider,
+    _traces: TracePipeline,
     _writer: WriterGuard,
     _metrics: Metrics,
 }
 
-pub fn observe_with_otel() -> ObserveOtel {
-    let provider = discarding_provider();
-    let otel = tracing_opentelemetry::layer()
-        .with_tracer(provider.tracer("observe"))
-        .with_error_events_to_status(true)
-        .with_error_events_to_exceptions(true);
+pub fn observe_with_otel(sampler: Sampler) -> ObserveOtel {
+    let settings = Config::new()
+        .otlp_endpoint("http://127.0.0.1:4318")
+        .resolve("observe-bench")
+        .expect("settings");
+    let traces = TracePipeline::with_exporter(DiscardExporter, settings.traces.as_ref().unwrap())
+        .expect("trace pipeline");
     let (writer, writer_guard) = NonBlockingWriter::new(io::sink()).expect("writer thread");
     let metrics = Metrics::new(MetricsConfig::default()).expect("metrics");
-    let subscriber = tracing_subscriber::registry()
-        .with("info".parse::<Targets>().expect("filter"))
-        .with(otel)
-        .with(ContextLayer::new().with_otel_ids())
-        .with(LogLayer::new(writer))
-        .with(metrics.layer());
-    tracing::subscriber::set_global_default(subscriber).expect("global subscriber");
+    let filter = |d: &str| SignalFilter::new(d).expect("filter");
+    let signals = Signals::builder()
+        .filter_subscriber()
+        .logs(LogOutput::new(writer), filter("info"))
+        .metrics(&metrics, filter("trace"))
+        .traces(traces.sink(), filter("info"))
+        .sampler(sampler)
+        .build();
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(signals))
+        .expect("global subscriber");
     metrics.install_global().expect("global recorder");
     ObserveOtel {
-        _provider: provider,
+        _traces: traces,
         _writer: writer_guard,
         _metrics: metrics,
     }

@@ -19,6 +19,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use observe::observe;
+use observe_runtime::config::{Config, Sampler};
 
 /// Trials per configuration; the median is reported.
 const TRIALS: usize = 15;
@@ -30,20 +31,32 @@ const WARMUP: Duration = Duration::from_millis(300);
 /// Every configuration, in table order.
 pub const CONFIGS: &[(&str, &str)] = &[
     ("plain", "the bare function"),
-    ("off", "#[observe] with its level filtered out"),
+    (
+        "off",
+        "#[observe] with its level filtered out by every signal",
+    ),
     (
         "metrics",
         "#[observe(metric, labels(2))], logs and OTel off",
     ),
-    ("full", "context + logfmt lines + metrics (observe::init)"),
+    (
+        "metrics/log-off",
+        "metrics, logs on but RUST_LOG=off: only the metrics filter takes the span",
+    ),
+    ("full", "logfmt lines + metrics (observe::init)"),
     (
         "full+otel",
-        "full + OTel layer, batch processor, discarding exporter",
+        "full + trace export, observe's queue, discarding exporter",
     ),
+    ("full+otel/0", "full+otel with the sampler at ratio 0"),
     ("event", "info! with 2 fields in an observed span, logfmt"),
     (
         "full x2",
         "full on two threads at once, per call per thread",
+    ),
+    (
+        "full+otel x2",
+        "full+otel on two threads at once, per call per thread",
     ),
     ("naive", "#[instrument] + fmt CLOSE + metrics! layer"),
     ("naive+otel", "naive + tracing-opentelemetry, same exporter"),
@@ -62,13 +75,13 @@ pub const CONFIGS: &[(&str, &str)] = &[
 pub const SPLIT_CONFIGS: &[(&str, &str)] = &[
     (
         "split:span",
-        "registry + filter (Targets, as init) + ContextLayer: span bookkeeping",
+        "registry + Signals making records, writing nothing: span bookkeeping",
     ),
-    ("split:+metrics", "… + MetricsLayer"),
-    ("split:+encode", "… + LogLayer into a sink that drops lines"),
+    ("split:+metrics", "… + the metrics signal"),
+    ("split:+encode", "… + log lines into a sink that drops them"),
     (
         "split:+write",
-        "… + LogLayer into NonBlockingWriter(io::sink()) = full",
+        "… + log lines into NonBlockingWriter(io::sink()) = full",
     ),
 ];
 
@@ -205,28 +218,40 @@ fn run(config: &str) -> Result<Vec<f64>, String> {
     let samples = match config {
         "plain" => measure(run_plain),
         "off" => {
-            _keep = Box::new(baselines::observe_init(true)?);
+            _keep = Box::new(baselines::observe_init(|c| c.metrics_filter("info"))?);
             assert!(!tracing::enabled!(tracing::Level::DEBUG));
             measure(run_off)
         }
         "metrics" => {
-            _keep = Box::new(baselines::observe_init(false)?);
+            _keep = Box::new(baselines::observe_init(Config::log_off)?);
+            measure(run_observed)
+        }
+        "metrics/log-off" => {
+            _keep = Box::new(baselines::observe_init(|c| c.log_filter("off"))?);
             measure(run_observed)
         }
         "full" => {
-            _keep = Box::new(baselines::observe_init(true)?);
+            _keep = Box::new(baselines::observe_init(|c| c)?);
             measure(run_observed)
         }
         "full x2" => {
-            _keep = Box::new(baselines::observe_init(true)?);
+            _keep = Box::new(baselines::observe_init(|c| c)?);
             measure_two_threads(run_observed)
         }
         "full+otel" => {
-            _keep = Box::new(baselines::observe_with_otel());
+            _keep = Box::new(baselines::observe_with_otel(Sampler::ParentBasedAlwaysOn));
             measure(run_observed)
         }
+        "full+otel/0" => {
+            _keep = Box::new(baselines::observe_with_otel(Sampler::TraceIdRatio(0.0)));
+            measure(run_observed)
+        }
+        "full+otel x2" => {
+            _keep = Box::new(baselines::observe_with_otel(Sampler::ParentBasedAlwaysOn));
+            measure_two_threads(run_observed)
+        }
         "event" => {
-            _keep = Box::new(baselines::observe_init(true)?);
+            _keep = Box::new(baselines::observe_init(|c| c)?);
             measure(event_scope)
         }
         "split:span" => {

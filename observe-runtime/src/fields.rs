@@ -11,10 +11,12 @@ pub const METRIC_LABEL_PREFIX: &str = "metric_label_";
 pub const OTEL_KIND: &str = "otel.kind";
 /// Overrides the OpenTelemetry span name.
 pub const OTEL_NAME: &str = "otel.name";
-/// `ERROR` marks the OpenTelemetry span status as failed.
+/// `ERROR` marks the OpenTelemetry span status as failed (and the call as failed).
 pub const OTEL_STATUS_CODE: &str = "otel.status_code";
-/// The outcome of the call, recorded by the expansion when it is not `ok`:
-/// `error` (returned `Err` or panicked) or `cancelled` (a future dropped before completion).
+/// The description of an `ERROR` status.
+pub const OTEL_STATUS_DESCRIPTION: &str = "otel.status_description";
+/// The outcome of the call, recorded by the expansion when it is not `ok`: `error`
+/// (returned `Err`), `panic`, or `cancelled` (a future dropped before completion).
 pub const RESULT: &str = "observe.result";
 /// A field of this name with any value marks the span failed.
 pub const ERROR: &str = "error";

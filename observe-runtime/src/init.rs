@@ -1,35 +1,39 @@
-//! [`init`]: the layers composed from the environment, and the [`Guard`] that flushes them.
+//! [`init`]: the [`Signals`] layer built from the environment and installed, and the
+//! [`Guard`] that flushes it.
 
 use std::fmt;
+use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tracing::Subscriber;
-use tracing_subscriber::EnvFilter;
-use tracing_subscriber::Registry;
-use tracing_subscriber::filter::{LevelFilter, Targets};
-use tracing_subscriber::layer::{Layer, SubscriberExt};
+use tracing_subscriber::layer::SubscriberExt;
 
-use crate::config::{Config, ConfigError, Settings};
-use crate::context::ContextLayer;
+use crate::Signals;
+use crate::config::{Config, ConfigError, MetricsAddr, Origin, Settings};
+use crate::filter::SignalFilter;
+use crate::log::LogOutput;
 use crate::log::writer::{Backpressure, NonBlockingWriter, WriterGuard};
-use crate::log::{LogFormat, LogLayer};
 use crate::metrics::{Metrics, MetricsConfig, MetricsServer};
-use crate::otel::{OtelError, OtelPipeline, exporter_noise_filter};
 
 /// Counts the log lines a lossy writer dropped.
 const DROPPED_LINES: &str = "observe_log_lines_dropped_total";
+/// Counts the spans lost before export.
+const DROPPED_SPANS: &str = "observe_spans_dropped_total";
+/// Counts failed exports, by signal.
+const FAILED_EXPORTS: &str = "observe_exports_failed_total";
 
 /// How long dropping the [`Guard`] waits for pending spans to reach the collector.
 pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Logs, metrics and traces from the environment (see [`Config`] for the variables).
 ///
-/// Installs the global tracing subscriber and the global metrics recorder, serves
-/// `/metrics` when `OBSERVE_METRICS_ADDR` is set and exports spans when an OTLP endpoint is.
-/// Keep the returned [`Guard`] alive for the life of the program: dropping it flushes the
-/// log lines and exports the pending spans.
+/// Installs the global tracing subscriber (a [`Signals`] layer on a registry) and the global
+/// metrics recorder, serves `/metrics` when `OBSERVE_METRICS_ADDR` is set and exports spans
+/// when an OTLP endpoint is. Keep the returned [`Guard`] alive for the life of the program:
+/// dropping it flushes the log lines and exports the pending spans.
+///
+/// A failed `init` installs nothing that matters: fix the setting and call it again.
 ///
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -44,6 +48,9 @@ pub fn init() -> Result<Guard, InitError> {
     Config::new().init()
 }
 
+/// Set once an `init` has installed everything.
+static INITIALISED: AtomicBool = AtomicBool::new(false);
+
 impl Config {
     /// [`init`] with these settings; what is set here beats the environment.
     ///
@@ -52,190 +59,155 @@ impl Config {
     ///
     /// let _guard = Config::new()
     ///     .log_format(LogFormat::Json)
-    ///     .metrics_addr("127.0.0.1:9464".parse().unwrap())
+    ///     .metrics_addr("127.0.0.1:9464")
     ///     .init()
     ///     .expect("observability");
     /// ```
     pub fn init(mut self) -> Result<Guard, InitError> {
-        static INITIALISED: AtomicBool = AtomicBool::new(false);
         // `tracing::dispatcher::has_been_set` is no help: scoped dispatchers set it too.
-        if INITIALISED.swap(true, Ordering::SeqCst) {
+        if INITIALISED.load(Ordering::Acquire) {
             return Err(InitError::AlreadyInitialised);
         }
         let writer = self.log_writer.take().and_then(|slot| slot.take());
         let settings = self
             .resolve(&default_service_name())
             .map_err(InitError::Config)?;
-        start(settings, writer)
+        let (signals, guard) = build(&settings, writer)?;
+        // Installing cannot be undone: first the recorder (a forwarder that stays inert
+        // until the end, see `metrics::global`), then the subscriber.
+        if !crate::metrics::install_forwarder() {
+            return Err(InitError::MetricsRecorderTaken);
+        }
+        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(signals))
+            .map_err(|_| InitError::AlreadyInitialised)?;
+        crate::metrics::forward_to(&guard.metrics);
+        INITIALISED.store(true, Ordering::Release);
+        Ok(guard)
     }
 }
 
-fn start(
-    settings: Settings,
-    writer: Option<Box<dyn std::io::Write + Send>>,
-) -> Result<Guard, InitError> {
-    let filter = log_filter(&settings.log_filter)?;
-
+/// Everything `init` starts, not yet installed: dropping it stops it all.
+fn build(
+    settings: &Settings,
+    writer: Option<Box<dyn io::Write + Send>>,
+) -> Result<(Signals, Guard), InitError> {
+    let filter = |directives: &str| {
+        // Resolved settings hold validated directives.
+        SignalFilter::new(directives).map_err(|e| {
+            InitError::Config(ConfigError::code(
+                "Settings",
+                Some(directives.into()),
+                e.problem(),
+            ))
+        })
+    };
     let metrics = Metrics::new(MetricsConfig {
         buckets: settings.histogram_buckets.clone(),
         cardinality_limit: settings.cardinality_limit,
     })
-    .map_err(|e| InitError::Metrics(e.to_string()))?;
+    .map_err(InitError::Config)?;
     metrics.add_process_collector();
+    describe_losses();
 
-    let metrics_server = match settings.metrics_addr {
-        Some(addr) => Some(metrics.serve(addr).map_err(|e| {
-            InitError::Config(ConfigError::env(
-                "OBSERVE_METRICS_ADDR",
-                &addr.to_string(),
-                format!("cannot listen there: {e}"),
-            ))
-        })?),
+    let metrics_server = match &settings.metrics_addr {
+        Some(addr) => {
+            Some(
+                metrics
+                    .serve(addr.addr.as_str())
+                    .map_err(|error| InitError::MetricsAddr {
+                        addr: addr.clone(),
+                        error,
+                    })?,
+            )
+        }
         None => None,
     };
 
-    let otel = settings
-        .traces
-        .as_ref()
-        .map(OtelPipeline::start)
-        .transpose()
-        .map_err(InitError::Otel)?;
+    let mut builder = Signals::builder()
+        .filter_subscriber()
+        .metrics(&metrics, filter(&settings.metrics_filter)?)
+        .sampler(settings.sampler)
+        .link_limit(settings.limits.links);
 
-    let (log_layer, writer_guard) = match settings.log_format {
-        LogFormat::Off => (None, None),
-        format => {
+    #[cfg(feature = "otlp")]
+    let traces = match &settings.traces {
+        Some(export) => {
+            let pipeline = crate::trace::TracePipeline::start(export).map_err(InitError::Traces)?;
+            builder = builder.traces(pipeline.sink(), filter(&settings.traces_filter)?);
+            let sink = pipeline.sink();
+            metrics.add_collector(move || {
+                ::metrics::counter!(DROPPED_SPANS, "reason" => "queue_full")
+                    .absolute(sink.dropped());
+                ::metrics::counter!(DROPPED_SPANS, "reason" => "export_failed")
+                    .absolute(sink.lost());
+                ::metrics::counter!(FAILED_EXPORTS, "signal" => "traces")
+                    .absolute(sink.failed_exports());
+            });
+            Some(pipeline)
+        }
+        None => None,
+    };
+    #[cfg(not(feature = "otlp"))]
+    if let Some(export) = &settings.traces {
+        return Err(InitError::OtlpNotBuiltIn {
+            endpoint: crate::config::redact_userinfo(&export.endpoint),
+        });
+    }
+
+    let writer_guard = match settings.log_format {
+        None => None,
+        Some(format) => {
             let backpressure = if settings.log_lossy {
                 Backpressure::Drop
             } else {
                 Backpressure::Block
             };
-            let builder = NonBlockingWriter::builder().backpressure(backpressure);
+            let builder_ = NonBlockingWriter::builder().backpressure(backpressure);
             let (writer, guard) = match writer {
-                Some(custom) => builder.spawn(custom),
-                None => builder.spawn(std::io::stdout()),
+                Some(custom) => builder_.spawn(custom),
+                None => builder_.spawn(io::stdout()),
             }
             .map_err(InitError::Writer)?;
             let dropped = writer.clone();
             metrics.add_collector(move || {
-                metrics::counter!(DROPPED_LINES).absolute(dropped.dropped_lines());
+                ::metrics::counter!(DROPPED_LINES).absolute(dropped.dropped_lines());
             });
-            let layer = LogLayer::new(writer).with_format(format).behind_context();
-            (Some(layer), Some(guard))
+            let output = LogOutput::new(writer)
+                .with_format(format)
+                .with_span_lines(settings.span_lines);
+            builder = builder.logs(output, filter(&settings.log_filter)?);
+            Some(guard)
         }
     };
 
-    let mut context = match otel {
-        Some(_) => ContextLayer::new().with_otel_ids(),
-        None => ContextLayer::new(),
-    };
-    if log_layer.is_some() {
-        // The log layer closes every record (fixing its latency) before reading it.
-        context = context.closed_outside();
-    }
-    // The layers in this order: filter, OTel, context, logs, metrics. Each layer wraps the
-    // stack in one more `Layered` that every span callback passes through (and `try_close`
-    // probes, level by level, for the registry), so a part that is off is left out rather
-    // than stacked as a `None` layer.
-    let filter: Box<dyn Layer<Registry> + Send + Sync> = match filter {
-        LogFilter::Targets(targets) => targets,
-        LogFilter::Env(env) => env,
-    };
-    let base = tracing_subscriber::registry().with(filter);
-    // The context layer sits inside the log and metrics layers, unfiltered: it keeps
-    // every span's record, which they only read.
-    let metrics_layer = metrics.layer().behind_context();
-    match (otel.as_ref(), log_layer) {
-        (None, None) => install(base.with(context).with(metrics_layer)),
-        (None, Some(log)) => install(base.with(context).with(log).with(metrics_layer)),
-        (Some(pipeline), None) => install(
-            base.with(pipeline.layer())
-                .with(context)
-                .with(metrics_layer),
+    Ok((
+        builder.build(),
+        Guard {
+            metrics,
+            metrics_server,
+            #[cfg(feature = "otlp")]
+            traces,
+            writer: writer_guard,
+        },
+    ))
+}
+
+/// The `# HELP` lines of observe's own loss counters.
+fn describe_losses() {
+    let metrics = [
+        (
+            DROPPED_LINES,
+            "Log lines dropped because the writer fell behind (OBSERVE_LOG_LOSSY=true).",
         ),
-        (Some(pipeline), Some(log)) => install(
-            base.with(pipeline.layer())
-                .with(context)
-                .with(log)
-                .with(metrics_layer),
+        (
+            DROPPED_SPANS,
+            "Spans lost before export: the queue was full, or their export failed.",
         ),
-    }?;
-    // After the subscriber, so that a process with a subscriber of its own fails before
-    // taking the recorder slot; the app's own `metrics::counter!` calls land here.
-    metrics
-        .install_global()
-        .map_err(|_| InitError::Metrics("a global metrics recorder is already installed".into()))?;
-    metrics::describe_counter!(
-        DROPPED_LINES,
-        "Log lines dropped because the writer fell behind (OBSERVE_LOG_LOSSY=true)."
-    );
-
-    Ok(Guard {
-        metrics,
-        metrics_server,
-        otel,
-        writer: writer_guard,
-    })
-}
-
-fn install(subscriber: impl Subscriber + Send + Sync + 'static) -> Result<(), InitError> {
-    tracing::subscriber::set_global_default(subscriber).map_err(|_| InitError::AlreadyInitialised)
-}
-
-/// The log filter: `RUST_LOG` plus `off` for the exporter's own crates (see [`env_filter`]).
-///
-/// `EnvFilter` takes a read lock on each span's enter, exit and close (for span and field
-/// directives), shared cache lines that every thread writes. When the directives are plain
-/// `target=level` / `level` ones, the same filter as a [`Targets`] decides the same way
-/// without any per-span state; otherwise (spans, fields, anything unusual) it is the
-/// `EnvFilter`.
-#[derive(Debug)]
-enum LogFilter {
-    Targets(Box<Targets>),
-    Env(Box<EnvFilter>),
-}
-
-fn log_filter(directives: &str) -> Result<LogFilter, InitError> {
-    let env = env_filter(directives)?;
-    Ok(match simple_targets(directives) {
-        Some(targets) => LogFilter::Targets(Box::new(targets)),
-        None => LogFilter::Env(Box::new(env)),
-    })
-}
-
-/// `directives` as [`Targets`], when they are only `level`, `target` and `target=level`
-/// directives in the plainest spelling (so that both filters read them alike).
-fn simple_targets(directives: &str) -> Option<Targets> {
-    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '=' | ',' | '-');
-    if directives.is_empty()
-        || !directives.chars().all(plain)
-        || directives
-            .split(',')
-            .any(|d| d.is_empty() || d.matches('=').count() > 1)
-    {
-        return None;
+        (FAILED_EXPORTS, "Export requests that failed, by signal."),
+    ];
+    for (name, help) in metrics {
+        ::metrics::describe_counter!(name, help);
     }
-    let mut targets: Targets = directives.parse().ok()?;
-    for target in exporter_noise_filter() {
-        if !directives.contains(target) {
-            targets = targets.with_target(target, LevelFilter::OFF);
-        }
-    }
-    Some(targets)
-}
-
-/// `RUST_LOG` plus `off` for the exporter's own crates, unless the filter names them: their
-/// telemetry about exporting telemetry would otherwise feed back into the pipeline.
-fn env_filter(directives: &str) -> Result<EnvFilter, InitError> {
-    let mut filter = EnvFilter::try_new(directives)
-        .map_err(|e| InitError::Config(ConfigError::env("RUST_LOG", directives, e.to_string())))?;
-    for target in exporter_noise_filter() {
-        if !directives.contains(target)
-            && let Ok(directive) = format!("{target}=off").parse()
-        {
-            filter = filter.add_directive(directive);
-        }
-    }
-    Ok(filter)
 }
 
 /// The executable's name: the crate name for a binary built by cargo.
@@ -266,7 +238,8 @@ fn default_service_name() -> String {
 pub struct Guard {
     metrics: Metrics,
     metrics_server: Option<MetricsServer>,
-    otel: Option<OtelPipeline>,
+    #[cfg(feature = "otlp")]
+    traces: Option<crate::trace::TracePipeline>,
     writer: Option<WriterGuard>,
 }
 
@@ -285,23 +258,35 @@ impl Guard {
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_server.as_ref().map(MetricsServer::local_addr)
     }
+
+    /// Exports the spans queued so far, waiting at most `timeout`; `true` when done (or
+    /// when trace export is off).
+    pub fn flush_traces(&self, timeout: Duration) -> bool {
+        #[cfg(feature = "otlp")]
+        if let Some(traces) = &self.traces {
+            return traces.force_flush(timeout);
+        }
+        let _ = timeout;
+        true
+    }
 }
 
 impl fmt::Debug for Guard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Guard")
-            .field("metrics_addr", &self.metrics_addr())
-            .field("otel", &self.otel.is_some())
-            .field("logs", &self.writer.is_some())
-            .finish()
+        let mut debug = f.debug_struct("Guard");
+        debug.field("metrics_addr", &self.metrics_addr());
+        #[cfg(feature = "otlp")]
+        debug.field("traces", &self.traces);
+        debug.field("logs", &self.writer.is_some()).finish()
     }
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
         // Spans first: exporting may still log; the log writer drains last.
-        if let Some(mut otel) = self.otel.take()
-            && let Err(error) = otel.shutdown(SHUTDOWN_TIMEOUT)
+        #[cfg(feature = "otlp")]
+        if let Some(mut traces) = self.traces.take()
+            && let Err(error) = traces.shutdown(SHUTDOWN_TIMEOUT)
         {
             tracing::warn!(%error, "pending spans were not all exported");
         }
@@ -312,20 +297,45 @@ impl Drop for Guard {
     }
 }
 
-/// Why [`init`] could not start.
-#[derive(Debug)]
+/// Why [`init`] could not start. Nothing was installed: fix the cause and call `init`
+/// again.
+///
+/// Its `Debug` reads like its `Display` (what `main` returning it prints):
+///
+/// ```
+/// use observe_runtime::config::Config;
+///
+/// let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// let err = Config::new().metrics_addr(busy.local_addr().unwrap()).init().unwrap_err();
+/// assert!(format!("{err:?}").starts_with("cannot serve /metrics on 127.0.0.1:"));
+/// assert!(err.to_string().contains("(from Config::metrics_addr)"));
+/// ```
 #[non_exhaustive]
 pub enum InitError {
     /// A bad setting; names the variable (or the builder method).
     Config(ConfigError),
     /// `init` already ran, or another global tracing subscriber is installed.
     AlreadyInitialised,
-    /// The metrics recorder could not be set up.
-    Metrics(String),
-    /// The OpenTelemetry pipeline could not start.
-    Otel(OtelError),
+    /// Another global `metrics` recorder is installed.
+    MetricsRecorderTaken,
+    /// `/metrics` cannot be served at the configured address.
+    MetricsAddr {
+        /// The address, and where it came from.
+        addr: MetricsAddr,
+        /// Why it cannot be bound (taken, not resolvable, not allowed).
+        error: io::Error,
+    },
+    /// Trace export could not start.
+    #[cfg(feature = "otlp")]
+    Traces(crate::trace::TraceError),
+    /// An OTLP endpoint is set, but this build has no trace export (feature `otlp`).
+    #[cfg(not(feature = "otlp"))]
+    OtlpNotBuiltIn {
+        /// The endpoint, without credentials.
+        endpoint: String,
+    },
     /// The log writer thread could not start.
-    Writer(std::io::Error),
+    Writer(io::Error),
 }
 
 impl fmt::Display for InitError {
@@ -335,10 +345,37 @@ impl fmt::Display for InitError {
             InitError::AlreadyInitialised => f.write_str(
                 "observe is already initialised (or another global tracing subscriber is set)",
             ),
-            InitError::Metrics(e) => write!(f, "metrics: {e}"),
-            InitError::Otel(e) => write!(f, "OpenTelemetry: {e}"),
-            InitError::Writer(e) => write!(f, "log writer: {e}"),
+            InitError::MetricsRecorderTaken => f.write_str(
+                "another global metrics recorder is installed; observe needs to be the \
+                 process's metrics recorder",
+            ),
+            InitError::MetricsAddr { addr, error } => {
+                let source = match addr.origin {
+                    Origin::Env(var) | Origin::Code(var) => var,
+                };
+                write!(
+                    f,
+                    "cannot serve /metrics on {} (from {source}): {error}",
+                    addr.addr
+                )
+            }
+            #[cfg(feature = "otlp")]
+            InitError::Traces(e) => e.fmt(f),
+            #[cfg(not(feature = "otlp"))]
+            InitError::OtlpNotBuiltIn { endpoint } => write!(
+                f,
+                "an OTLP endpoint is set ({endpoint}), but observe was built without its \
+                 `otlp` feature; enable it, or unset OTEL_EXPORTER_OTLP_ENDPOINT"
+            ),
+            InitError::Writer(e) => write!(f, "cannot start the log writer: {e}"),
         }
+    }
+}
+
+/// Reads like `Display`: `main` returning this error prints its `Debug`.
+impl fmt::Debug for InitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 
@@ -346,80 +383,11 @@ impl std::error::Error for InitError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             InitError::Config(e) => Some(e),
-            InitError::Otel(e) => Some(e),
+            InitError::MetricsAddr { error, .. } => Some(error),
+            #[cfg(feature = "otlp")]
+            InitError::Traces(e) => Some(e),
             InitError::Writer(e) => Some(e),
-            InitError::AlreadyInitialised | InitError::Metrics(_) => None,
+            _ => None,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tracing::Level;
-
-    /// What a filter lets through, for a fixed set of targets and levels.
-    fn decisions(
-        filter: impl tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync,
-    ) -> Vec<bool> {
-        let subscriber = tracing_subscriber::registry().with(filter);
-        tracing::subscriber::with_default(subscriber, || {
-            macro_rules! probe {
-                ($($target:literal),*) => {
-                    vec![$(
-                        tracing::enabled!(target: $target, Level::ERROR),
-                        tracing::enabled!(target: $target, Level::WARN),
-                        tracing::enabled!(target: $target, Level::INFO),
-                        tracing::enabled!(target: $target, Level::DEBUG),
-                        tracing::enabled!(target: $target, Level::TRACE),
-                    )*]
-                };
-            }
-            probe!(
-                "app",
-                "app::db",
-                "app_other",
-                "h2",
-                "hyper_util",
-                "tonic::transport",
-                "x"
-            )
-        })
-    }
-
-    #[test]
-    fn plain_directives_use_targets_and_decide_like_env_filter() {
-        for directives in [
-            "info",
-            "warn,app=debug",
-            "app::db=trace,app=warn",
-            "off,app=info",
-            "app",
-            "TRACE",
-            "3,hyper=debug",
-            "debug,h2=info",
-        ] {
-            let targets = simple_targets(directives).expect(directives);
-            let env = env_filter(directives).unwrap();
-            assert_eq!(decisions(targets), decisions(env), "{directives}");
-        }
-    }
-
-    #[test]
-    fn span_and_field_directives_keep_env_filter() {
-        for directives in [
-            "info,app[req]=debug",
-            "app[{user=ada}]=trace",
-            "info,",
-            "a=b=c",
-            "x y",
-        ] {
-            assert!(simple_targets(directives).is_none(), "{directives}");
-        }
-        assert!(matches!(
-            log_filter("info,app[req]=debug").unwrap(),
-            LogFilter::Env(_)
-        ));
-        assert!(matches!(log_filter("info").unwrap(), LogFilter::Targets(_)));
     }
 }

@@ -2,7 +2,7 @@
 //! exporting to a real OTLP receiver: span fields, log lines, exported spans, trace context,
 //! request ids, the duration histogram, and that credentials go nowhere.
 
-#![cfg(feature = "http")]
+#![cfg(all(feature = "http", feature = "otlp"))]
 
 mod http_support;
 
@@ -12,13 +12,14 @@ use std::time::Duration;
 
 use axum::body::Body;
 use http_support::*;
+use observe_runtime::Signals;
 use observe_runtime::config::{Config, Protocol};
-use observe_runtime::context::ContextLayer;
+use observe_runtime::filter::SignalFilter;
 use observe_runtime::http::ObserveLayer;
-use observe_runtime::log::LogLayer;
+use observe_runtime::log::LogOutput;
 use observe_runtime::log::writer::MemorySink;
 use observe_runtime::metrics::Metrics;
-use observe_runtime::otel::OtelPipeline;
+use observe_runtime::trace::TracePipeline;
 use observe_testkit::otlp::{ReceivedSpan, Receiver};
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::TraceContextExt;
@@ -33,7 +34,7 @@ struct Harness {
     metrics: Metrics,
     server: Server,
     receiver: Receiver,
-    pipeline: OtelPipeline,
+    pipeline: TracePipeline,
 }
 
 fn harness() -> &'static Harness {
@@ -46,14 +47,19 @@ fn harness() -> &'static Harness {
             .service_name("http-test")
             .resolve_with(|_| None, "unused")
             .unwrap();
-        let pipeline = OtelPipeline::start(settings.traces.as_ref().unwrap()).unwrap();
+        let pipeline = TracePipeline::start(settings.traces.as_ref().unwrap()).unwrap();
         let sink = MemorySink::new();
         let metrics = metrics();
-        let subscriber = tracing_subscriber::registry()
-            .with(pipeline.layer())
-            .with(ContextLayer::new().with_otel_ids())
-            .with(LogLayer::new(sink.clone()))
-            .with(metrics.layer());
+        let subscriber = tracing_subscriber::registry().with(
+            Signals::builder()
+                .logs(
+                    LogOutput::new(sink.clone()),
+                    SignalFilter::new("info").unwrap(),
+                )
+                .metrics(&metrics, SignalFilter::all())
+                .traces(pipeline.sink(), SignalFilter::new("info").unwrap())
+                .build(),
+        );
         tracing::subscriber::set_global_default(subscriber).unwrap();
         Harness {
             sink,
@@ -67,7 +73,7 @@ fn harness() -> &'static Harness {
 
 /// The exported server span of the request with this id.
 fn exported(h: &Harness, request_id: &str) -> ReceivedSpan {
-    h.pipeline.provider().force_flush().unwrap();
+    assert!(h.pipeline.force_flush(Duration::from_secs(10)));
     let found: Vec<_> = h
         .receiver
         .spans()

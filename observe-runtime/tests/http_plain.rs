@@ -1,6 +1,5 @@
-//! `ObserveLayer` with OpenTelemetry off (context, log and metrics layers only, no global
-//! propagator installed): the caller's trace is still continued in the log lines, and
-//! `inject_trace_context` writes nothing.
+//! `ObserveLayer` with trace export off (logs and metrics only): the caller's trace is
+//! still continued in the log lines, and `inject_trace_context` propagates it.
 
 #![cfg(feature = "http")]
 
@@ -9,8 +8,9 @@ mod http_support;
 use std::sync::OnceLock;
 
 use http_support::*;
-use observe_runtime::context::ContextLayer;
-use observe_runtime::log::LogLayer;
+use observe_runtime::Signals;
+use observe_runtime::filter::SignalFilter;
+use observe_runtime::log::LogOutput;
 use observe_runtime::log::writer::MemorySink;
 use observe_runtime::metrics::Metrics;
 use tracing_subscriber::layer::SubscriberExt;
@@ -29,10 +29,15 @@ fn harness() -> &'static Harness {
     HARNESS.get_or_init(|| {
         let sink = MemorySink::new();
         let metrics = metrics();
-        let subscriber = tracing_subscriber::registry()
-            .with(ContextLayer::new())
-            .with(LogLayer::new(sink.clone()))
-            .with(metrics.layer());
+        let subscriber = tracing_subscriber::registry().with(
+            Signals::builder()
+                .logs(
+                    LogOutput::new(sink.clone()),
+                    SignalFilter::new("info").unwrap(),
+                )
+                .metrics(&metrics, SignalFilter::all())
+                .build(),
+        );
         tracing::subscriber::set_global_default(subscriber).unwrap();
         Harness {
             sink,
@@ -92,20 +97,29 @@ fn without_a_traceparent_each_request_is_a_new_trace() {
 }
 
 #[test]
-fn nothing_is_injected_without_opentelemetry() {
+fn the_trace_is_injected_without_export() {
     let h = harness();
     let traceparent = format!("00-{TRACE_ID}-{PARENT_ID}-01");
     let reply = get(
         h.server.addr,
         "/outgoing",
-        &[("traceparent", traceparent.as_bytes())],
+        &[
+            ("traceparent", traceparent.as_bytes()),
+            ("x-request-id", b"plain-outgoing"),
+        ],
     );
     assert_eq!(reply.status, 200);
-    assert_eq!(reply.body, "");
+    let (open, _) = span_lines(&h.sink, "plain-outgoing");
+    let server_span = value(&open, "span").unwrap();
+    assert_eq!(
+        reply.body,
+        format!("00-{TRACE_ID}-{server_span}-01"),
+        "the outgoing call continues the server span, with the ids of the log lines"
+    );
 }
 
 #[test]
-fn metrics_are_recorded_without_opentelemetry() {
+fn metrics_are_recorded_without_export() {
     let h = harness();
     get(
         h.server.addr,

@@ -61,8 +61,13 @@ fn past_the_limit_observations_go_to_one_overflow_series() {
         tracing::dispatcher::with_default(&dispatch, || {
             user_spans("lookup", 0..10);
             user_spans("lookup", 5000..5100);
-            tracing::info_span!("lookup", metric_name = "lookup", metric_label_user = 1_u32)
-                .in_scope(|| tracing::error!("a new result is a new label set"));
+            // A new result is a new label set.
+            drop(tracing::info_span!(
+                "lookup",
+                metric_name = "lookup",
+                metric_label_user = 1_u32,
+                observe.result = "error"
+            ));
         });
         let all = samples(&metrics.render());
         let total = named(&all, "lookup_total");
@@ -105,17 +110,13 @@ fn the_limit_is_configurable() {
     assert_eq!(total.iter().map(|s| s.value).sum::<f64>(), 10.0);
     assert_eq!(warnings.load(Ordering::SeqCst), 1);
 
-    let metrics = metrics_support::metrics(MetricsConfig {
+    // No label set at all is no metric: refused, as `Config::cardinality_limit(0)` is.
+    let err = observe_runtime::metrics::Metrics::new(MetricsConfig {
         cardinality_limit: 0,
         ..MetricsConfig::default()
-    });
-    let (dispatch, _) = metrics_support::dispatch(&metrics, metrics_support::Stack::Alone);
-    tracing::dispatcher::with_default(&dispatch, || user_spans("none", 0..4));
-    assert!(
-        metrics
-            .render()
-            .contains("none_total{otel_metric_overflow=\"true\"} 4")
-    );
+    })
+    .unwrap_err();
+    assert_eq!(err.variable(), "MetricsConfig::cardinality_limit");
 }
 
 #[test]

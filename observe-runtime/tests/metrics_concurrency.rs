@@ -29,9 +29,10 @@ fn four_threads_count_exactly() {
                                 metric_name = "work",
                                 metric_label_shard = i % 4,
                                 metric_label_thread = thread,
+                                observe.result = tracing::field::Empty,
                             );
                             if i % 10 == 0 {
-                                span.in_scope(|| tracing::error!("failed"));
+                                span.record("observe.result", "error");
                             }
                         }
                     });

@@ -52,7 +52,7 @@ fn promtool_accepts_the_exposition() {
         metrics::describe_counter!("observe_log_lines_dropped_total", "Log lines dropped.");
         metrics::counter!("observe_log_lines_dropped_total").absolute(0);
     });
-    let (dispatch, _) = dispatch(&metrics, Stack::WithContext);
+    let (dispatch, _) = dispatch(&metrics, Stack::WithLogs);
     tracing::dispatcher::with_default(&dispatch, || {
         for kind in ["Song", "Album \"quoted\"", "multi\nline", "back\\slash"] {
             let _ = tracing::info_span!(
@@ -62,12 +62,12 @@ fn promtool_accepts_the_exposition() {
                 metric_label_event_type = kind,
             );
         }
-        tracing::info_span!(
+        drop(tracing::info_span!(
             "save",
             metric_name = "db_event",
-            metric_label_event_table = "x"
-        )
-        .in_scope(|| tracing::error!("failed"));
+            metric_label_event_table = "x",
+            observe.result = "error"
+        ));
         for n in 0..10_u64 {
             let _ = tracing::info_span!(
                 "f",

@@ -1,11 +1,12 @@
 //! Parsing of single environment values. Each function takes the variable's name (for the
 //! error) and its raw value.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
+use tracing_subscriber::filter::LevelFilter;
+
 use super::error::ConfigError;
-use super::{LogFormat, Protocol, Sampler};
+use super::{LogFormat, Protocol, Sampler, SpanLines};
 
 /// `true`/`false`, case-insensitive, surrounding whitespace ignored.
 pub(crate) fn parse_bool(var: &'static str, raw: &str) -> Result<bool, ConfigError> {
@@ -16,11 +17,15 @@ pub(crate) fn parse_bool(var: &'static str, raw: &str) -> Result<bool, ConfigErr
     }
 }
 
-pub(crate) fn parse_log_format(var: &'static str, raw: &str) -> Result<LogFormat, ConfigError> {
+/// `logfmt`, `json`, or `off` (`None`: no log lines).
+pub(crate) fn parse_log_format(
+    var: &'static str,
+    raw: &str,
+) -> Result<Option<LogFormat>, ConfigError> {
     match raw.trim() {
-        v if v.eq_ignore_ascii_case("logfmt") => Ok(LogFormat::Logfmt),
-        v if v.eq_ignore_ascii_case("json") => Ok(LogFormat::Json),
-        v if v.eq_ignore_ascii_case("off") => Ok(LogFormat::Off),
+        v if v.eq_ignore_ascii_case("logfmt") => Ok(Some(LogFormat::Logfmt)),
+        v if v.eq_ignore_ascii_case("json") => Ok(Some(LogFormat::Json)),
+        v if v.eq_ignore_ascii_case("off") => Ok(None),
         _ => Err(ConfigError::env(
             var,
             raw,
@@ -29,32 +34,81 @@ pub(crate) fn parse_log_format(var: &'static str, raw: &str) -> Result<LogFormat
     }
 }
 
-pub(crate) fn parse_socket_addr(var: &'static str, raw: &str) -> Result<SocketAddr, ConfigError> {
-    raw.trim().parse().map_err(|_| {
+/// `open,close` (either order), `close` or `off`.
+pub(crate) fn parse_span_lines(var: &'static str, raw: &str) -> Result<SpanLines, ConfigError> {
+    let mut words: Vec<String> = raw
+        .split(',')
+        .map(|w| w.trim().to_ascii_lowercase())
+        .collect();
+    words.sort();
+    match words
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["close", "open"] => Ok(SpanLines::OpenClose),
+        ["close"] => Ok(SpanLines::Close),
+        ["off"] => Ok(SpanLines::Off),
+        _ => Err(ConfigError::env(
+            var,
+            raw,
+            r#"expected "open,close", "close" or "off""#,
+        )),
+    }
+}
+
+/// A level: `error`, `warn`, `info`, `debug`, `trace` or `off`, case-insensitive.
+pub(crate) fn parse_level(var: &'static str, raw: &str) -> Result<LevelFilter, ConfigError> {
+    raw.trim().parse::<LevelFilter>().map_err(|_| {
         ConfigError::env(
             var,
             raw,
-            "not a socket address; expected IP:PORT, e.g. 127.0.0.1:9464 or [::1]:9464",
+            r#"expected a level: "error", "warn", "info", "debug", "trace" or "off""#,
         )
     })
 }
 
-pub(crate) fn validate_log_filter(filter: &str) -> Result<(), String> {
-    tracing_subscriber::EnvFilter::try_new(normalise_log_filter(filter))
-        .map(drop)
-        .map_err(|e| format!("invalid log filter: {e}"))
+/// A whole number, 0 or more.
+pub(crate) fn parse_count(var: &'static str, raw: &str) -> Result<usize, ConfigError> {
+    raw.trim()
+        .parse::<usize>()
+        .map_err(|_| ConfigError::env(var, raw, "not a whole number"))
 }
 
-/// Trims the blanks around each comma-separated directive. tracing-subscriber 0.3 parses a
-/// directive with the character offsets of its trimmed text but slices the untrimmed text:
-/// `"info, h2=off"` silently filters target `" h"` instead of `h2`, and a blank before a
-/// non-ASCII character (`"\ta¡="`) panics instead of returning an error.
-pub(crate) fn normalise_log_filter(filter: &str) -> String {
-    filter
-        .split(',')
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join(",")
+/// A whole number greater than 0.
+pub(crate) fn parse_positive(var: &'static str, raw: &str) -> Result<usize, ConfigError> {
+    match parse_count(var, raw)? {
+        0 => Err(ConfigError::env(var, raw, "must be greater than 0")),
+        n => Ok(n),
+    }
+}
+
+/// `EnvFilter` directives; the problem, if any.
+pub(crate) fn validate_filter(directives: &str) -> Result<(), String> {
+    crate::filter::SignalFilter::new(directives)
+        .map(drop)
+        .map_err(|e| format!("invalid filter: {}", e.problem()))
+}
+
+/// `HOST:PORT`, the host an IP address (IPv6 in brackets) or a DNS name; resolved when the
+/// listener is bound.
+pub(crate) fn validate_host_port(raw: &str) -> Result<(), String> {
+    let raw = raw.trim();
+    if raw.parse::<std::net::SocketAddr>().is_ok() {
+        return Ok(());
+    }
+    let problem =
+        || "not HOST:PORT; expected e.g. 127.0.0.1:9464, [::]:9464 or localhost:9464".to_owned();
+    let (host, port) = raw.rsplit_once(':').ok_or_else(problem)?;
+    if port.parse::<u16>().is_err() {
+        return Err(problem());
+    }
+    let name_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
+    if host.is_empty() || host.len() > 253 || !host.chars().all(name_char) {
+        return Err(problem());
+    }
+    Ok(())
 }
 
 /// Percent-decodes `s` (`%XX` escapes; `+` is left alone), requiring UTF-8 output.

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// Where a bad value came from.
+/// Where a value came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
     /// An environment variable, e.g. `OTEL_EXPORTER_OTLP_PROTOCOL`.
@@ -114,13 +114,11 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// Reads like `Display`: `main` returning this error prints its `Debug`, and a user must
+/// see which variable to fix, not a struct dump.
 impl fmt::Debug for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConfigError")
-            .field("origin", &self.origin)
-            .field("value", &self.value)
-            .field("problem", &self.problem)
-            .finish()
+        fmt::Display::fmt(self, f)
     }
 }
 

@@ -7,17 +7,23 @@
 //!
 //! | variable | default | meaning |
 //! | --- | --- | --- |
-//! | `RUST_LOG` | `info` | log filter (`EnvFilter` syntax) |
+//! | `RUST_LOG` | `info` | log-line filter (`EnvFilter` syntax) |
+//! | `OBSERVE_METRICS_FILTER` | `trace` | metrics filter: every observed call is counted |
+//! | `OBSERVE_TRACES_FILTER` | `info` | filter of exported spans |
 //! | `OBSERVE_LOG_FORMAT` | `logfmt` | `logfmt`, `json` or `off` |
-//! | `OBSERVE_LOG_LOSSY` | `false` | `true`: drop log lines when the writer falls behind instead of blocking the application (observe's own variable) |
-//! | `OBSERVE_METRICS_ADDR` | unset | serve `/metrics` on this `IP:PORT` |
-//! | `OTEL_SERVICE_NAME` | `service.name` from `OTEL_RESOURCE_ATTRIBUTES`, else the caller's default (the binary's crate name) | resource `service.name` |
+//! | `OBSERVE_SPAN_LINES` | `open,close` | `open,close`, `close` (the close line only) or `off` |
+//! | `OBSERVE_LOG_LOSSY` | `false` | `true`: drop log lines when the writer falls behind instead of blocking the application |
+//! | `OBSERVE_METRICS_ADDR` | unset | serve `/metrics` on this `HOST:PORT` (`127.0.0.1:9464`, `localhost:9464`, `[::]:9464`) |
+//! | `OBSERVE_SPAN_EVENTS` | `warn` | events at this level or more severe become span events of exported spans (`error` … `trace`, `off`) |
+//! | `OTEL_SERVICE_NAME` | `service.name` from `OTEL_RESOURCE_ATTRIBUTES`, else the caller's default (the binary's name) | resource `service.name` |
 //! | `OTEL_RESOURCE_ATTRIBUTES` | none | `k=v,k2=v2`, percent-decoded |
 //! | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | | collector URL, used as is |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset = no export | collector base URL; `/v1/traces` is appended for `http/protobuf` |
 //! | `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, `OTEL_EXPORTER_OTLP_PROTOCOL` | `http/protobuf` | `grpc` or `http/protobuf` |
 //! | `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, `OTEL_EXPORTER_OTLP_HEADERS` | none | `k=v,…`, percent-decoded; secret: never logged or echoed |
-//! | `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT` | `10000` | export timeout in ms |
+//! | `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT` | `10000` | export request timeout in ms |
+//! | `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_EXPORT_TIMEOUT` | `16384`, `512`, `5000`, `30000` | span batching (ms for times) |
+//! | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT` | `128` each | span limits |
 //! | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `parentbased_always_on` | sampler and its ratio |
 //! | `OTEL_SDK_DISABLED` | `false` | `true` turns trace export off |
 //! | `OTEL_TRACES_EXPORTER` | `otlp` | `otlp` or `none` (export off) |
@@ -37,7 +43,7 @@
 //! let settings = Config::new()
 //!     .log_format(LogFormat::Logfmt) // code beats env
 //!     .resolve_with(env, "songs")?;
-//! assert_eq!(settings.log_format, LogFormat::Logfmt);
+//! assert_eq!(settings.log_format, Some(LogFormat::Logfmt));
 //! assert_eq!(settings.service_name, "songs");
 //! let traces = settings.traces.expect("an endpoint turns export on");
 //! assert_eq!(traces.protocol, Protocol::HttpProtobuf);
@@ -47,54 +53,33 @@
 
 mod env;
 mod error;
+mod resolve;
 mod secret;
+mod traces;
 
 use std::fmt;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tracing_subscriber::filter::LevelFilter;
+
+pub use crate::context::Sampler;
+pub use crate::log::{LogFormat, SpanLines};
+pub use crate::metrics::{DEFAULT_BUCKETS, DEFAULT_CARDINALITY_LIMIT};
+pub(crate) use env::redact_userinfo;
 pub use error::{ConfigError, Origin};
 pub use secret::{Headers, Secret};
+pub use traces::{BatchSettings, Protocol, SpanLimits, TraceExport};
 
-pub use crate::metrics::DEFAULT_BUCKETS;
-/// The default cap on label sets per metric.
-pub const DEFAULT_CARDINALITY_LIMIT: usize = 1000;
 /// The default OTLP export timeout (the OTel spec's 10 s).
 pub const DEFAULT_OTLP_TIMEOUT: Duration = Duration::from_secs(10);
-/// The default log filter.
+/// The default log-line filter.
 pub const DEFAULT_LOG_FILTER: &str = "info";
-
-pub use crate::log::LogFormat;
-
-/// OTLP transport.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Protocol {
-    /// OTLP/gRPC (tonic).
-    Grpc,
-    /// OTLP/HTTP with protobuf bodies (the OTel spec default).
-    #[default]
-    HttpProtobuf,
-}
-
-/// Trace sampler, as in `OTEL_TRACES_SAMPLER`.
-#[derive(Clone, Copy, Debug, PartialEq, Default)]
-pub enum Sampler {
-    /// Sample every trace.
-    AlwaysOn,
-    /// Sample none.
-    AlwaysOff,
-    /// Sample this ratio (0..=1) of trace ids.
-    TraceIdRatio(f64),
-    /// Follow the parent's decision; sample every root (the default).
-    #[default]
-    ParentBasedAlwaysOn,
-    /// Follow the parent's decision; sample no root.
-    ParentBasedAlwaysOff,
-    /// Follow the parent's decision; sample this ratio of roots.
-    ParentBasedTraceIdRatio(f64),
-}
+/// The default metrics filter: every observed call is counted, whatever its level.
+pub const DEFAULT_METRICS_FILTER: &str = "trace";
+/// The default filter of exported spans.
+pub const DEFAULT_TRACES_FILTER: &str = "info";
 
 /// Settings from code. Each method sets one value that then beats the environment; see the
 /// [module docs](self) for the variables and defaults.
@@ -108,21 +93,25 @@ pub enum Sampler {
 /// ```
 #[derive(Clone, Default)]
 pub struct Config {
-    log_filter: Option<String>,
-    log_format: Option<LogFormat>,
-    log_lossy: Option<bool>,
-    metrics_addr: Option<SocketAddr>,
-    histogram_buckets: Option<Vec<f64>>,
-    cardinality_limit: Option<usize>,
-    service_name: Option<String>,
-    resource_attributes: Option<Vec<(String, String)>>,
-    otlp_endpoint: Option<String>,
-    otlp_traces_endpoint: Option<String>,
-    otlp_protocol: Option<Protocol>,
-    otlp_headers: Option<Vec<(String, Secret<String>)>>,
-    otlp_timeout: Option<Duration>,
-    sampler: Option<Sampler>,
-    trace_export: Option<bool>,
+    pub(crate) log_filter: Option<String>,
+    pub(crate) metrics_filter: Option<String>,
+    pub(crate) traces_filter: Option<String>,
+    pub(crate) log_format: Option<Option<LogFormat>>,
+    pub(crate) span_lines: Option<SpanLines>,
+    pub(crate) log_lossy: Option<bool>,
+    pub(crate) metrics_addr: Option<String>,
+    pub(crate) histogram_buckets: Option<Vec<f64>>,
+    pub(crate) cardinality_limit: Option<usize>,
+    pub(crate) service_name: Option<String>,
+    pub(crate) resource_attributes: Option<Vec<(String, String)>>,
+    pub(crate) otlp_endpoint: Option<String>,
+    pub(crate) otlp_traces_endpoint: Option<String>,
+    pub(crate) otlp_protocol: Option<Protocol>,
+    pub(crate) otlp_headers: Option<Vec<(String, Secret<String>)>>,
+    pub(crate) otlp_timeout: Option<Duration>,
+    pub(crate) sampler: Option<Sampler>,
+    pub(crate) span_event_level: Option<LevelFilter>,
+    pub(crate) trace_export: Option<bool>,
     pub(crate) log_writer: Option<LogWriterSlot>,
 }
 
@@ -141,7 +130,10 @@ impl fmt::Debug for Config {
         let redact = |u: &Option<String>| u.as_deref().map(env::redact_userinfo);
         f.debug_struct("Config")
             .field("log_filter", &self.log_filter)
+            .field("metrics_filter", &self.metrics_filter)
+            .field("traces_filter", &self.traces_filter)
             .field("log_format", &self.log_format)
+            .field("span_lines", &self.span_lines)
             .field("log_lossy", &self.log_lossy)
             .field("metrics_addr", &self.metrics_addr)
             .field("histogram_buckets", &self.histogram_buckets)
@@ -154,6 +146,7 @@ impl fmt::Debug for Config {
             .field("otlp_headers", &self.otlp_headers)
             .field("otlp_timeout", &self.otlp_timeout)
             .field("sampler", &self.sampler)
+            .field("span_event_level", &self.span_event_level)
             .field("trace_export", &self.trace_export)
             .field(
                 "log_writer",
@@ -163,13 +156,26 @@ impl fmt::Debug for Config {
     }
 }
 
+/// Where `/metrics` is served, and where that address came from (for the error when it
+/// cannot be bound).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricsAddr {
+    /// `HOST:PORT` as given; the host may be a name, resolved when binding.
+    pub addr: String,
+    /// `OBSERVE_METRICS_ADDR` or `Config::metrics_addr`.
+    pub origin: Origin,
+}
+
 /// The resolved, validated settings that `init` and the layers consume.
 ///
 /// ```
-/// use observe_runtime::config::{Config, LogFormat, Sampler};
+/// use observe_runtime::config::{Config, LogFormat, Sampler, SpanLines};
 /// let s = Config::new().resolve_with(|_| None, "songs").unwrap();
 /// assert_eq!(s.log_filter, "info");
-/// assert_eq!(s.log_format, LogFormat::Logfmt);
+/// assert_eq!(s.metrics_filter, "trace");
+/// assert_eq!(s.traces_filter, "info");
+/// assert_eq!(s.log_format, Some(LogFormat::Logfmt));
+/// assert_eq!(s.span_lines, SpanLines::OpenClose);
 /// assert!(!s.log_lossy);
 /// assert_eq!(s.metrics_addr, None);
 /// assert_eq!(s.histogram_buckets.len(), 16);
@@ -181,14 +187,20 @@ impl fmt::Debug for Config {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Settings {
-    /// Log filter in `EnvFilter` syntax (validated).
+    /// Log-line filter in `EnvFilter` syntax (validated, normalised).
     pub log_filter: String,
-    /// Log format.
-    pub log_format: LogFormat,
+    /// Metrics filter in `EnvFilter` syntax.
+    pub metrics_filter: String,
+    /// Exported-span filter in `EnvFilter` syntax.
+    pub traces_filter: String,
+    /// Log format; `None`: no log lines on stdout.
+    pub log_format: Option<LogFormat>,
+    /// Which span lines are written.
+    pub span_lines: SpanLines,
     /// Drop log lines rather than block when the writer falls behind.
     pub log_lossy: bool,
     /// Where to serve `/metrics`; `None` = no listener.
-    pub metrics_addr: Option<SocketAddr>,
+    pub metrics_addr: Option<MetricsAddr>,
     /// Histogram bucket upper bounds: finite, positive, strictly increasing.
     pub histogram_buckets: Vec<f64>,
     /// Maximum label sets per metric before overflow (> 0).
@@ -197,60 +209,14 @@ pub struct Settings {
     pub service_name: String,
     /// Other resource attributes, in order (never contains `service.name`).
     pub resource_attributes: Vec<(String, String)>,
-    /// The sampler (also inside [`TraceExport`]).
+    /// The sampler that sets each trace's `sampled` flag (used with export off too: the
+    /// flag is propagated).
     pub sampler: Sampler,
+    /// Span limits (the link limit applies with export off too: links are on log lines).
+    pub limits: SpanLimits,
     /// Trace export, `None` when off (no endpoint, `OTEL_SDK_DISABLED=true`,
     /// `OTEL_TRACES_EXPORTER=none` or [`Config::trace_export`]`(false)`).
     pub traces: Option<TraceExport>,
-}
-
-/// The resolved trace-export settings, what
-/// [`OtelPipeline::start`](crate::otel::OtelPipeline::start) takes.
-///
-/// `Debug` shows header names but never their values, nor URL credentials.
-///
-/// ```
-/// use observe_runtime::config::Config;
-/// let s = Config::new()
-///     .otlp_endpoint("https://user:pw@collector.example")
-///     .otlp_header("x-api-key", "s3cr3t")
-///     .resolve_with(|_| None, "svc")
-///     .unwrap();
-/// let debug = format!("{s:?}");
-/// assert!(!debug.contains("s3cr3t") && !debug.contains("pw"));
-/// ```
-#[derive(Clone, PartialEq)]
-#[non_exhaustive]
-pub struct TraceExport {
-    /// The exact URL the exporter sends to (for `http/protobuf` from the generic endpoint,
-    /// with `/v1/traces` appended).
-    pub endpoint: String,
-    /// Transport.
-    pub protocol: Protocol,
-    /// Headers (gRPC metadata) sent with every export.
-    pub headers: Headers,
-    /// Export timeout.
-    pub timeout: Duration,
-    /// Sampler.
-    pub sampler: Sampler,
-    /// Resource `service.name`.
-    pub service_name: String,
-    /// Other resource attributes.
-    pub resource_attributes: Vec<(String, String)>,
-}
-
-impl fmt::Debug for TraceExport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TraceExport")
-            .field("endpoint", &env::redact_userinfo(&self.endpoint))
-            .field("protocol", &self.protocol)
-            .field("headers", &self.headers)
-            .field("timeout", &self.timeout)
-            .field("sampler", &self.sampler)
-            .field("service_name", &self.service_name)
-            .field("resource_attributes", &self.resource_attributes)
-            .finish()
-    }
 }
 
 impl Config {
@@ -264,7 +230,8 @@ impl Config {
         Self::default()
     }
 
-    /// Log filter in `EnvFilter` syntax (beats `RUST_LOG`).
+    /// The log-line filter in `EnvFilter` syntax (beats `RUST_LOG`). It decides which log
+    /// lines are written, and nothing else: metrics and traces have their own filters.
     ///
     /// ```
     /// let s = observe_runtime::config::Config::new().log_filter("debug,h2=off")
@@ -276,15 +243,62 @@ impl Config {
         self
     }
 
+    /// The metrics filter (beats `OBSERVE_METRICS_FILTER`; default `trace`, every call).
+    ///
+    /// ```
+    /// let s = observe_runtime::config::Config::new().metrics_filter("info")
+    ///     .resolve_with(|_| None, "app").unwrap();
+    /// assert_eq!(s.metrics_filter, "info");
+    /// ```
+    pub fn metrics_filter(mut self, filter: impl Into<String>) -> Self {
+        self.metrics_filter = Some(filter.into());
+        self
+    }
+
+    /// The filter of exported spans (beats `OBSERVE_TRACES_FILTER`; default `info`).
+    ///
+    /// ```
+    /// let s = observe_runtime::config::Config::new().traces_filter("warn,songs=debug")
+    ///     .resolve_with(|_| None, "app").unwrap();
+    /// assert_eq!(s.traces_filter, "warn,songs=debug");
+    /// ```
+    pub fn traces_filter(mut self, filter: impl Into<String>) -> Self {
+        self.traces_filter = Some(filter.into());
+        self
+    }
+
     /// Log format (beats `OBSERVE_LOG_FORMAT`).
     ///
     /// ```
     /// use observe_runtime::config::{Config, LogFormat};
     /// let s = Config::new().log_format(LogFormat::Json).resolve_with(|_| None, "app").unwrap();
-    /// assert_eq!(s.log_format, LogFormat::Json);
+    /// assert_eq!(s.log_format, Some(LogFormat::Json));
     /// ```
     pub fn log_format(mut self, format: LogFormat) -> Self {
-        self.log_format = Some(format);
+        self.log_format = Some(Some(format));
+        self
+    }
+
+    /// No log lines on stdout (beats `OBSERVE_LOG_FORMAT`; like `OBSERVE_LOG_FORMAT=off`).
+    ///
+    /// ```
+    /// let s = observe_runtime::config::Config::new().log_off().resolve_with(|_| None, "app").unwrap();
+    /// assert_eq!(s.log_format, None);
+    /// ```
+    pub fn log_off(mut self) -> Self {
+        self.log_format = Some(None);
+        self
+    }
+
+    /// Which span lines are written (beats `OBSERVE_SPAN_LINES`).
+    ///
+    /// ```
+    /// use observe_runtime::config::{Config, SpanLines};
+    /// let s = Config::new().span_lines(SpanLines::Close).resolve_with(|_| None, "app").unwrap();
+    /// assert_eq!(s.span_lines, SpanLines::Close);
+    /// ```
+    pub fn span_lines(mut self, lines: SpanLines) -> Self {
+        self.span_lines = Some(lines);
         self
     }
 
@@ -315,16 +329,20 @@ impl Config {
         self
     }
 
-    /// Serve `/metrics` on `addr` (beats `OBSERVE_METRICS_ADDR`).
+    /// Serve `/metrics` on `addr`, `HOST:PORT` with an IP address or a host name (beats
+    /// `OBSERVE_METRICS_ADDR`).
     ///
     /// ```
-    /// let addr = "127.0.0.1:9464".parse().unwrap();
+    /// let s = observe_runtime::config::Config::new().metrics_addr("localhost:9464")
+    ///     .resolve_with(|_| None, "app").unwrap();
+    /// assert_eq!(s.metrics_addr.unwrap().addr, "localhost:9464");
+    /// let addr: std::net::SocketAddr = "127.0.0.1:9464".parse().unwrap();
     /// let s = observe_runtime::config::Config::new().metrics_addr(addr)
     ///     .resolve_with(|_| None, "app").unwrap();
-    /// assert_eq!(s.metrics_addr, Some(addr));
+    /// assert_eq!(s.metrics_addr.unwrap().addr, "127.0.0.1:9464");
     /// ```
-    pub fn metrics_addr(mut self, addr: SocketAddr) -> Self {
-        self.metrics_addr = Some(addr);
+    pub fn metrics_addr(mut self, addr: impl fmt::Display) -> Self {
+        self.metrics_addr = Some(addr.to_string());
         self
     }
 
@@ -438,7 +456,7 @@ impl Config {
         self
     }
 
-    /// Export timeout (beats the timeout variables).
+    /// Export request timeout (beats the timeout variables).
     ///
     /// ```
     /// use std::time::Duration;
@@ -460,6 +478,21 @@ impl Config {
     /// ```
     pub fn sampler(mut self, sampler: Sampler) -> Self {
         self.sampler = Some(sampler);
+        self
+    }
+
+    /// Events at this level or more severe inside an exported span become its span events
+    /// (beats `OBSERVE_SPAN_EVENTS`; default `WARN`). The `err` event and a panic always do.
+    ///
+    /// ```
+    /// use observe_runtime::config::Config;
+    /// use tracing_subscriber::filter::LevelFilter;
+    /// let s = Config::new().otlp_endpoint("http://127.0.0.1:4318")
+    ///     .span_event_level(LevelFilter::INFO).resolve_with(|_| None, "app").unwrap();
+    /// assert_eq!(s.traces.unwrap().span_event_level, LevelFilter::INFO);
+    /// ```
+    pub fn span_event_level(mut self, level: LevelFilter) -> Self {
+        self.span_event_level = Some(level);
         self
     }
 
@@ -511,273 +544,8 @@ impl Config {
         env: impl Fn(&str) -> Option<String>,
         default_service_name: &str,
     ) -> Result<Settings, ConfigError> {
-        // An empty (or all-blank) variable counts as unset, as the OTel spec has it.
-        let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-        // The first of `names` that is set, with its name.
-        let first = |names: &[&'static str]| names.iter().find_map(|&n| get(n).map(|v| (n, v)));
-
-        // Logs.
-        let log_filter = match self.log_filter {
-            Some(f) => {
-                env::validate_log_filter(&f)
-                    .map_err(|p| ConfigError::code("Config::log_filter", Some(f.clone()), p))?;
-                env::normalise_log_filter(&f)
-            }
-            None => match get("RUST_LOG") {
-                Some(f) => {
-                    env::validate_log_filter(&f)
-                        .map_err(|p| ConfigError::env("RUST_LOG", &f, p))?;
-                    env::normalise_log_filter(&f)
-                }
-                None => DEFAULT_LOG_FILTER.to_owned(),
-            },
-        };
-        let log_format = match self.log_format {
-            Some(f) => f,
-            None => get("OBSERVE_LOG_FORMAT")
-                .map(|v| env::parse_log_format("OBSERVE_LOG_FORMAT", &v))
-                .transpose()?
-                .unwrap_or_default(),
-        };
-        let log_lossy = match self.log_lossy {
-            Some(l) => l,
-            None => get("OBSERVE_LOG_LOSSY")
-                .map(|v| env::parse_bool("OBSERVE_LOG_LOSSY", &v))
-                .transpose()?
-                .unwrap_or(false),
-        };
-
-        // Metrics.
-        let metrics_addr = match self.metrics_addr {
-            Some(a) => Some(a),
-            None => get("OBSERVE_METRICS_ADDR")
-                .map(|v| env::parse_socket_addr("OBSERVE_METRICS_ADDR", &v))
-                .transpose()?,
-        };
-        let histogram_buckets = match self.histogram_buckets {
-            Some(b) => {
-                validate_buckets(&b).map_err(|p| {
-                    ConfigError::code("Config::histogram_buckets", Some(format!("{b:?}")), p)
-                })?;
-                b
-            }
-            None => DEFAULT_BUCKETS.to_vec(),
-        };
-        let cardinality_limit = match self.cardinality_limit {
-            Some(0) => {
-                return Err(ConfigError::code(
-                    "Config::cardinality_limit",
-                    Some("0".into()),
-                    "must be greater than 0",
-                ));
-            }
-            Some(n) => n,
-            None => DEFAULT_CARDINALITY_LIMIT,
-        };
-
-        // Resource.
-        let mut resource_attributes = match self.resource_attributes {
-            Some(attrs) => {
-                if let Some(i) = attrs.iter().position(|(k, _)| k.is_empty()) {
-                    return Err(ConfigError::code(
-                        "Config::resource_attribute",
-                        None,
-                        format!("attribute {} has an empty key", i + 1),
-                    ));
-                }
-                attrs
-            }
-            None => match get("OTEL_RESOURCE_ATTRIBUTES") {
-                Some(v) => env::parse_key_values(&v)
-                    .map_err(|p| ConfigError::env("OTEL_RESOURCE_ATTRIBUTES", &v, p))?,
-                None => Vec::new(),
-            },
-        };
-        // The last `service.name` attribute wins, as later keys overwrite earlier ones.
-        let attr_service_name = resource_attributes
-            .iter()
-            .rev()
-            .find(|(k, _)| k == "service.name")
-            .map(|(_, v)| v.clone());
-        resource_attributes.retain(|(k, _)| k != "service.name");
-        let service_name = match self.service_name {
-            Some(n) if n.trim().is_empty() => {
-                return Err(ConfigError::code(
-                    "Config::service_name",
-                    Some(n),
-                    "must not be empty",
-                ));
-            }
-            Some(n) => n,
-            None => get("OTEL_SERVICE_NAME")
-                .map(|v| v.trim().to_owned())
-                .or(attr_service_name)
-                .unwrap_or_else(|| default_service_name.to_owned()),
-        };
-
-        // Sampler.
-        let sampler = match self.sampler {
-            Some(s) => {
-                if let Sampler::TraceIdRatio(r) | Sampler::ParentBasedTraceIdRatio(r) = s
-                    && !(0.0..=1.0).contains(&r)
-                {
-                    return Err(ConfigError::code(
-                        "Config::sampler",
-                        Some(format!("{s:?}")),
-                        "the ratio must be between 0 and 1",
-                    ));
-                }
-                s
-            }
-            None => match get("OTEL_TRACES_SAMPLER") {
-                Some(v) => env::parse_sampler(
-                    "OTEL_TRACES_SAMPLER",
-                    &v,
-                    "OTEL_TRACES_SAMPLER_ARG",
-                    get("OTEL_TRACES_SAMPLER_ARG").as_deref(),
-                )?,
-                None => Sampler::default(),
-            },
-        };
-
-        // Trace export. Everything is validated even when export ends up off.
-        let enabled = match self.trace_export {
-            Some(e) => e,
-            None => {
-                let disabled = get("OTEL_SDK_DISABLED")
-                    .map(|v| env::parse_bool("OTEL_SDK_DISABLED", &v))
-                    .transpose()?
-                    .unwrap_or(false);
-                let exporter = get("OTEL_TRACES_EXPORTER")
-                    .map(|v| env::parse_traces_exporter("OTEL_TRACES_EXPORTER", &v))
-                    .transpose()?
-                    .unwrap_or(true);
-                !disabled && exporter
-            }
-        };
-        let protocol = match self.otlp_protocol {
-            Some(p) => p,
-            None => match first(&[
-                "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-                "OTEL_EXPORTER_OTLP_PROTOCOL",
-            ]) {
-                Some((var, v)) => env::parse_protocol(var, &v)?,
-                None => Protocol::default(),
-            },
-        };
-        // (url, is it signal-specific?)
-        let endpoint = if let Some(url) = self.otlp_traces_endpoint {
-            let url = env::validate_endpoint(&url).map_err(|p| {
-                ConfigError::code("Config::otlp_traces_endpoint", Some(url.clone()), p)
-            })?;
-            Some((url, true))
-        } else if let Some(url) = self.otlp_endpoint {
-            let url = env::validate_endpoint(&url)
-                .map_err(|p| ConfigError::code("Config::otlp_endpoint", Some(url.clone()), p))?;
-            Some((url, false))
-        } else if let Some((var, v)) = first(&[
-            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-        ]) {
-            let url = env::validate_endpoint(&v).map_err(|p| ConfigError::env(var, &v, p))?;
-            Some((url, var == "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
-        } else {
-            None
-        };
-        let headers = match self.otlp_headers {
-            Some(h) => {
-                for (i, (k, v)) in h.iter().enumerate() {
-                    env::validate_header(i + 1, k, v.expose())
-                        .map_err(|p| ConfigError::code("Config::otlp_header", None, p))?;
-                }
-                Headers::from_pairs(h.into_iter().map(|(k, v)| (k, v.expose().clone())))
-            }
-            None => match first(&[
-                "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
-                "OTEL_EXPORTER_OTLP_HEADERS",
-            ]) {
-                Some((var, v)) => {
-                    let pairs =
-                        env::parse_key_values(&v).map_err(|p| ConfigError::env_secret(var, p))?;
-                    for (i, (k, v)) in pairs.iter().enumerate() {
-                        env::validate_header(i + 1, k, v)
-                            .map_err(|p| ConfigError::env_secret(var, p))?;
-                    }
-                    Headers::from_pairs(pairs)
-                }
-                None => Headers::default(),
-            },
-        };
-        let timeout = match self.otlp_timeout {
-            Some(t) if t.is_zero() => {
-                return Err(ConfigError::code(
-                    "Config::otlp_timeout",
-                    Some(format!("{t:?}")),
-                    "must be greater than 0",
-                ));
-            }
-            Some(t) => t,
-            None => match first(&[
-                "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
-                "OTEL_EXPORTER_OTLP_TIMEOUT",
-            ]) {
-                Some((var, v)) => env::parse_timeout_ms(var, &v)?,
-                None => DEFAULT_OTLP_TIMEOUT,
-            },
-        };
-
-        let traces = match endpoint {
-            Some((url, signal_specific)) if enabled => {
-                let endpoint = match protocol {
-                    Protocol::HttpProtobuf if !signal_specific => {
-                        format!("{}/v1/traces", url.trim_end_matches('/'))
-                    }
-                    _ => url,
-                };
-                Some(TraceExport {
-                    endpoint,
-                    protocol,
-                    headers,
-                    timeout,
-                    sampler,
-                    service_name: service_name.clone(),
-                    resource_attributes: resource_attributes.clone(),
-                })
-            }
-            _ => None,
-        };
-
-        Ok(Settings {
-            log_filter,
-            log_format,
-            log_lossy,
-            metrics_addr,
-            histogram_buckets,
-            cardinality_limit,
-            service_name,
-            resource_attributes,
-            sampler,
-            traces,
-        })
+        resolve::settings(self, &env, default_service_name)
     }
-}
-
-fn validate_buckets(buckets: &[f64]) -> Result<(), String> {
-    if buckets.is_empty() {
-        return Err("needs at least one bucket".into());
-    }
-    if let Some(b) = buckets.iter().find(|b| !b.is_finite() || **b <= 0.0) {
-        return Err(format!(
-            "bucket {b} is not a finite positive number of seconds"
-        ));
-    }
-    if let Some(w) = buckets.windows(2).find(|w| w[0] >= w[1]) {
-        return Err(format!(
-            "buckets must be strictly increasing ({} then {})",
-            w[0], w[1]
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

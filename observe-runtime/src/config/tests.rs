@@ -23,7 +23,7 @@ fn err(pairs: &[(&str, &str)]) -> ConfigError {
 fn defaults() {
     let s = resolve(&[]).unwrap();
     assert_eq!(s.log_filter, "info");
-    assert_eq!(s.log_format, LogFormat::Logfmt);
+    assert_eq!(s.log_format, Some(LogFormat::Logfmt));
     assert!(!s.log_lossy);
     assert_eq!(s.metrics_addr, None);
     assert_eq!(s.histogram_buckets, DEFAULT_BUCKETS);
@@ -69,9 +69,15 @@ fn env_values_are_read() {
     ])
     .unwrap();
     assert_eq!(s.log_filter, "warn,my_crate=debug");
-    assert_eq!(s.log_format, LogFormat::Json);
+    assert_eq!(s.log_format, Some(LogFormat::Json));
     assert!(s.log_lossy);
-    assert_eq!(s.metrics_addr, Some("127.0.0.1:9464".parse().unwrap()));
+    assert_eq!(
+        s.metrics_addr,
+        Some(MetricsAddr {
+            addr: "127.0.0.1:9464".into(),
+            origin: Origin::Env("OBSERVE_METRICS_ADDR")
+        })
+    );
     assert_eq!(s.service_name, "from-attrs");
     assert_eq!(
         s.resource_attributes,
@@ -187,9 +193,9 @@ fn code_beats_env() {
     ]);
     let s = Config::new()
         .log_filter("debug")
-        .log_format(LogFormat::Off)
+        .log_off()
         .log_lossy(false)
-        .metrics_addr("127.0.0.1:2".parse().unwrap())
+        .metrics_addr("127.0.0.1:2")
         .service_name("code-svc")
         .resource_attribute("a", "code")
         .otlp_endpoint("http://code:4317")
@@ -200,9 +206,15 @@ fn code_beats_env() {
         .resolve_with(env, "d")
         .unwrap();
     assert_eq!(s.log_filter, "debug");
-    assert_eq!(s.log_format, LogFormat::Off);
+    assert_eq!(s.log_format, None);
     assert!(!s.log_lossy);
-    assert_eq!(s.metrics_addr, Some("127.0.0.1:2".parse().unwrap()));
+    assert_eq!(
+        s.metrics_addr,
+        Some(MetricsAddr {
+            addr: "127.0.0.1:2".into(),
+            origin: Origin::Code("Config::metrics_addr")
+        })
+    );
     assert_eq!(s.service_name, "code-svc");
     assert_eq!(
         s.resource_attributes,

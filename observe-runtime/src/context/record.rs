@@ -1,12 +1,15 @@
-//! The one record the context store keeps per span.
+//! The one record observe keeps per span.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use tracing_core::Metadata;
 use tracing_core::field::{Field, Visit};
 
 use super::ids::{SpanId, TraceId};
 use crate::fields;
+use crate::filter::SignalSet;
 use crate::value::{FieldValue, Text};
 
 /// How a span ended, as the `result` metric label and the log line report it.
@@ -20,7 +23,8 @@ use crate::value::{FieldValue, Text};
 pub enum Outcome {
     /// Completed without any sign of failure.
     Ok,
-    /// Returned `Err`, panicked, logged an ERROR event, or carried an `error` field.
+    /// Returned `Err` or panicked (`observe.result` is `error` or `panic`), or carried an
+    /// `error` field or `otel.status_code = "ERROR"`.
     Error,
     /// A future dropped before it completed.
     Cancelled,
@@ -55,50 +59,55 @@ pub struct SpanField {
     pub value: FieldValue,
 }
 
-/// What the context store knows about one span: ids, typed field values, timing, outcome.
+/// A span this one follows from (`follows_from`, `observe_async!`): an OpenTelemetry link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// The trace of the span linked to.
+    pub trace_id: TraceId,
+    /// The span linked to.
+    pub span_id: SpanId,
+}
+
+/// What observe knows about one span: ids, typed field values, timing, outcome, links.
 ///
-/// The layers keep it in the span's extensions; read it with
-/// [`with_record`](super::with_record) or from a custom layer:
-///
-/// ```
-/// use observe_runtime::context::{ContextLayer, SpanRecord};
-/// use tracing_subscriber::layer::SubscriberExt;
-/// use tracing_subscriber::registry::LookupSpan;
-///
-/// let registry = tracing_subscriber::registry().with(ContextLayer::new());
-/// let dispatch = tracing::Dispatch::new(registry);
-/// tracing::dispatcher::with_default(&dispatch, || {
-///     let span = tracing::info_span!("checkout", user = "ada", items = 3_u64);
-///     let id = span.id().unwrap();
-///     let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>().unwrap();
-///     let span_ref = registry.span(&id).unwrap();
-///     let extensions = span_ref.extensions();
-///     let record = extensions.get::<SpanRecord>().unwrap();
-///     assert_eq!(record.field("user").unwrap().as_str(), Some("ada"));
-///     assert_eq!(record.fields().len(), 2);
-/// });
-/// ```
+/// The layer keeps it in the span's extensions while the span is open; read it with
+/// [`with_record`](super::with_record).
 #[derive(Debug)]
 pub struct SpanRecord {
+    pub(crate) metadata: &'static Metadata<'static>,
     pub(crate) started: Instant,
     pub(crate) trace_id: TraceId,
     pub(crate) span_id: SpanId,
     pub(crate) parent_span_id: Option<SpanId>,
+    /// The parent is a caller's span, known from a `traceparent`.
+    pub(crate) parent_is_remote: bool,
+    /// The trace is sampled (W3C `sampled` flag): the span is exported when trace export
+    /// takes it, and the flag is propagated.
+    pub(crate) sampled: bool,
+    /// The caller's `tracestate`, passed on unchanged to the whole local trace.
+    pub(crate) tracestate: Option<Arc<str>>,
+    /// Which signals take this span (decided by their filters when it was created).
+    pub(crate) signals: SignalSet,
+    /// The [`Signals`](crate::Signals) layer that made the record: another one stacked in
+    /// the same subscriber leaves it alone.
+    pub(crate) owner: u32,
     fields: Vec<SpanField>,
-    /// An ERROR event, an `error` field or `otel.status_code = "ERROR"` was seen.
+    pub(crate) links: Vec<Link>,
+    /// Links past the span link count limit.
+    pub(crate) dropped_links: u32,
+    /// An `error` field or `otel.status_code = "ERROR"` was recorded, or `observe.result`
+    /// said `error` or `panic`.
     failed: bool,
-    /// The expansion recorded `observe.result = "cancelled"`.
+    /// `observe.result = "panic"`.
+    pub(crate) panicked: bool,
+    /// `observe.result = "cancelled"`.
     cancelled: bool,
     latency: Option<Duration>,
-    /// The token of the store that created the record and so updates it (one record per
-    /// span however many layers keep one; kept here rather than as a second extension).
-    pub(crate) owner: u32,
-    /// The log layer's encoding of this span's own fields, written with the open line and
-    /// copied into the close line unless a field changed in between.
-    pub(crate) encoded_fields: EncodedFields,
-    /// The log layer's encoding of what events in this span inherit (ids and the fields in
-    /// scope), made at the first event and reused while no span's fields change.
-    pub(crate) event_context: Option<Box<EncodedContext>>,
+    /// What the log signal keeps between this span's lines.
+    pub(crate) log: crate::log::SpanLogCache,
+    /// What the trace signal collects for the exported span (its events).
+    #[cfg(feature = "otlp")]
+    pub(crate) trace: crate::trace::SpanTraceData,
 }
 
 /// Counts changes to any span's fields after creation (`Span::record`): encodings of
@@ -116,100 +125,73 @@ pub(crate) fn fields_changed() {
     FIELDS_CHANGED.fetch_add(1, Ordering::AcqRel);
 }
 
-/// Names an [`EncodedContext`] holds at most (more are not cached).
-pub(crate) const CONTEXT_NAMES: usize = 8;
-
-/// A span's event context as one log format encodes it.
-#[derive(Debug)]
-pub(crate) struct EncodedContext {
-    pub(crate) format: u8,
-    pub(crate) generation: u64,
-    /// The field names written, so that an event with a field of the same name (which
-    /// must win) is told apart.
-    pub(crate) names: [&'static str; CONTEXT_NAMES],
-    pub(crate) name_count: usize,
-    pub(crate) bytes: Box<[u8]>,
-}
-
-impl EncodedContext {
-    /// The field names written.
-    pub(crate) fn names(&self) -> &[&'static str] {
-        &self.names[..self.name_count]
-    }
-}
-
-/// Bytes of encoded fields a record keeps (longer encodings are not kept).
-pub(crate) const ENCODED_FIELDS: usize = 118;
-
-/// A span's own fields as one log format encodes them (see the log layer).
-#[derive(Debug)]
-pub(crate) struct EncodedFields {
-    /// Which format wrote `bytes`; 0: none (nothing kept, or a field changed since).
-    pub(crate) format: u8,
-    pub(crate) len: u8,
-    pub(crate) bytes: [u8; ENCODED_FIELDS],
-}
-
-impl EncodedFields {
-    const EMPTY: EncodedFields = EncodedFields {
-        format: 0,
-        len: 0,
-        bytes: [0; ENCODED_FIELDS],
-    };
-
-    /// The bytes `format` wrote, if these are they.
-    #[inline]
-    pub(crate) fn get(&self, format: u8) -> Option<&[u8]> {
-        (self.format == format && format != 0).then(|| &self.bytes[..usize::from(self.len)])
-    }
-
-    /// Keeps `bytes` as `format`'s encoding, when they fit.
-    #[inline]
-    pub(crate) fn set(&mut self, format: u8, bytes: &[u8]) {
-        if let Some(dest) = self.bytes.get_mut(..bytes.len()) {
-            dest.copy_from_slice(bytes);
-            self.len = bytes.len() as u8;
-            self.format = format;
-        }
-    }
+/// Where a new record sits in its trace.
+#[derive(Clone, Debug)]
+pub(crate) struct Lineage {
+    pub(crate) trace_id: TraceId,
+    pub(crate) parent_span_id: Option<SpanId>,
+    pub(crate) parent_is_remote: bool,
+    pub(crate) sampled: bool,
+    pub(crate) tracestate: Option<Arc<str>>,
 }
 
 impl SpanRecord {
     pub(crate) fn new(
-        trace_id: TraceId,
+        metadata: &'static Metadata<'static>,
+        lineage: Lineage,
         span_id: SpanId,
-        parent_span_id: Option<SpanId>,
+        signals: SignalSet,
         owner: u32,
-        field_count: usize,
     ) -> Self {
         SpanRecord {
+            metadata,
             started: Instant::now(),
-            trace_id,
+            trace_id: lineage.trace_id,
             span_id,
-            parent_span_id,
-            fields: Vec::with_capacity(field_count),
+            parent_span_id: lineage.parent_span_id,
+            parent_is_remote: lineage.parent_is_remote,
+            sampled: lineage.sampled,
+            tracestate: lineage.tracestate,
+            signals,
+            owner,
+            fields: Vec::with_capacity(metadata.fields().len()),
+            links: Vec::new(),
+            dropped_links: 0,
             failed: false,
+            panicked: false,
             cancelled: false,
             latency: None,
-            owner,
-            encoded_fields: EncodedFields::EMPTY,
-            event_context: None,
+            log: Default::default(),
+            #[cfg(feature = "otlp")]
+            trace: Default::default(),
         }
     }
 
-    /// The trace this span belongs to (the OpenTelemetry trace id when OpenTelemetry is on).
+    /// The trace this span belongs to: the id on its log lines, in propagated `traceparent`
+    /// headers and on the exported span.
     pub fn trace_id(&self) -> TraceId {
         self.trace_id
     }
 
-    /// This span's id (the OpenTelemetry span id when OpenTelemetry is on).
+    /// This span's id.
     pub fn span_id(&self) -> SpanId {
         self.span_id
     }
 
-    /// The parent span's id, `None` for a root span.
+    /// The parent span's id (a local span, or a caller's from `traceparent`); `None` for a
+    /// root span.
     pub fn parent_span_id(&self) -> Option<SpanId> {
         self.parent_span_id
+    }
+
+    /// Whether the parent is a caller's span, known from its `traceparent`.
+    pub fn is_parent_remote(&self) -> bool {
+        self.parent_is_remote
+    }
+
+    /// Whether the trace is sampled (the W3C `sampled` flag this span propagates).
+    pub fn is_sampled(&self) -> bool {
+        self.sampled
     }
 
     /// When the span was created.
@@ -230,6 +212,11 @@ impl SpanRecord {
             .map(|f| &f.value)
     }
 
+    /// The spans this one follows from.
+    pub fn links(&self) -> &[Link] {
+        &self.links
+    }
+
     /// How the span ended (or how it stands, while it is open).
     pub fn outcome(&self) -> Outcome {
         if self.failed {
@@ -246,21 +233,35 @@ impl SpanRecord {
         self.latency
     }
 
-    pub(crate) fn mark_failed(&mut self) {
-        self.failed = true;
-    }
-
-    /// Fixes the latency at the first close notification; later layers read the same value,
-    /// so the clock is read once per close however many layers ask.
+    /// Fixes the latency at the first close notification; later readers see the same
+    /// value, so the clock is read once per close.
     pub(crate) fn close(&mut self) -> Duration {
         *self.latency.get_or_insert_with(|| self.started.elapsed())
     }
 
+    /// Adds a link unless it is there already (a span may be linked both when it is made
+    /// and by a later `follows_from` naming the same cause); past `limit` links it is
+    /// counted instead.
+    pub(crate) fn add_link(&mut self, link: Link, limit: usize) {
+        if self.links.contains(&link) {
+            return;
+        }
+        if self.links.len() < limit {
+            self.links.push(link);
+        } else {
+            self.dropped_links = self.dropped_links.saturating_add(1);
+        }
+    }
+
     fn set(&mut self, field: &Field, value: FieldValue) {
-        self.encoded_fields.format = 0;
+        self.log.fields_changed();
         match field.name() {
             fields::RESULT => match value.as_str() {
                 Some("error") => self.failed = true,
+                Some("panic") => {
+                    self.failed = true;
+                    self.panicked = true;
+                }
                 Some("cancelled") => self.cancelled = true,
                 _ => {}
             },

@@ -14,11 +14,17 @@ use crate::fields::is_span_local;
 /// keeps them alive while a child lives.
 ///
 /// ```
-/// use observe_runtime::context::{ContextLayer, visit_scope};
+/// use observe_runtime::Signals;
+/// use observe_runtime::context::visit_scope;
+/// use observe_runtime::filter::SignalFilter;
+/// use observe_runtime::log::{LogOutput, writer::MemorySink};
 /// use tracing_subscriber::layer::SubscriberExt;
 /// use tracing_subscriber::registry::LookupSpan;
 ///
-/// let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(ContextLayer::new()));
+/// let signals = Signals::builder()
+///     .logs(LogOutput::new(MemorySink::new()), SignalFilter::all())
+///     .build();
+/// let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(signals));
 /// tracing::dispatcher::with_default(&dispatch, || {
 ///     let request = tracing::info_span!("request", request_id = "r-1", user = "ada");
 ///     let query = request.in_scope(|| tracing::info_span!("query", user = "bob"));

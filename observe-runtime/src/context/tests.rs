@@ -1,13 +1,18 @@
 use std::time::Duration;
 
-use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
 use tracing::Dispatch;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_core::Subscriber;
+use tracing_core::span::Id;
 use tracing_subscriber::Registry;
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 
 use super::*;
+use crate::Signals;
+use crate::filter::SignalFilter;
+use crate::log::LogOutput;
+use crate::log::writer::MemorySink;
+use crate::propagation::TraceContext;
 use crate::value::FieldValue;
 
 /// Runs `body` under a registry with `layer`, then hands `inspect` the record of the span
@@ -21,11 +26,14 @@ fn record_of(dispatch: &Dispatch, span: &tracing::Span) -> SpanRecordView {
         trace_id: record.trace_id(),
         span_id: record.span_id(),
         parent_span_id: record.parent_span_id(),
+        parent_is_remote: record.is_parent_remote(),
+        sampled: record.is_sampled(),
         fields: record
             .fields()
             .iter()
             .map(|f| (f.name, f.value.clone()))
             .collect(),
+        links: record.links().to_vec(),
         outcome: record.outcome(),
     })
     .expect("a record")
@@ -36,12 +44,23 @@ struct SpanRecordView {
     trace_id: TraceId,
     span_id: SpanId,
     parent_span_id: Option<SpanId>,
+    parent_is_remote: bool,
+    sampled: bool,
     fields: Vec<(&'static str, FieldValue)>,
+    links: Vec<Link>,
     outcome: Outcome,
 }
 
+/// A layer that keeps a record of every span (logs into memory, nothing filtered).
+fn signals(sampler: Sampler) -> Signals {
+    Signals::builder()
+        .logs(LogOutput::new(MemorySink::new()), SignalFilter::all())
+        .sampler(sampler)
+        .build()
+}
+
 fn context_dispatch() -> Dispatch {
-    Dispatch::new(tracing_subscriber::registry().with(ContextLayer::new()))
+    Dispatch::new(tracing_subscriber::registry().with(signals(Sampler::default())))
 }
 
 fn scope_of(dispatch: &Dispatch, span: &tracing::Span) -> Vec<(&'static str, String)> {
@@ -157,9 +176,10 @@ fn outcome_follows_error_signals() {
         ok.in_scope(|| tracing::warn!("only a warning"));
         assert_eq!(record_of(&dispatch, &ok).outcome, Outcome::Ok);
 
+        // An ERROR event is a log line, not the call's outcome (which is its result).
         let event = tracing::info_span!("event");
         event.in_scope(|| tracing::error!("it broke"));
-        assert_eq!(record_of(&dispatch, &event).outcome, Outcome::Error);
+        assert_eq!(record_of(&dispatch, &event).outcome, Outcome::Ok);
 
         let field = tracing::info_span!("field", error = "bad input");
         assert_eq!(record_of(&dispatch, &field).outcome, Outcome::Error);
@@ -167,6 +187,10 @@ fn outcome_follows_error_signals() {
         let recorded = tracing::info_span!("recorded", observe.result = tracing::field::Empty);
         recorded.record("observe.result", "error");
         assert_eq!(record_of(&dispatch, &recorded).outcome, Outcome::Error);
+
+        let panicked = tracing::info_span!("panicked", observe.result = tracing::field::Empty);
+        panicked.record("observe.result", "panic");
+        assert_eq!(record_of(&dispatch, &panicked).outcome, Outcome::Error);
 
         let cancelled = tracing::info_span!("cancelled", observe.result = tracing::field::Empty);
         cancelled.record("observe.result", "cancelled");
@@ -176,14 +200,15 @@ fn outcome_follows_error_signals() {
         status.record("otel.status_code", "ERROR");
         assert_eq!(record_of(&dispatch, &status).outcome, Outcome::Error);
 
-        // An error in a child does not fail its parent.
+        // A failed child does not fail its parent.
         let parent = tracing::info_span!("parent");
-        parent.in_scope(|| tracing::info_span!("child").in_scope(|| tracing::error!("deep")));
+        parent.in_scope(|| tracing::info_span!("child", error = "deep").in_scope(|| {}));
         assert_eq!(record_of(&dispatch, &parent).outcome, Outcome::Ok);
     });
 }
 
-/// A layer that reads the latency a record reports at close.
+/// A layer that reads the latency a record reports at close (after the `Signals` layer
+/// below it closed the record).
 struct LatencyProbe(std::sync::Arc<std::sync::Mutex<Vec<Duration>>>);
 
 impl<S> Layer<S> for LatencyProbe
@@ -192,7 +217,7 @@ where
 {
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         let span = ctx.span(&id).unwrap();
-        let latency = close_record(&span, |record| record.latency().unwrap()).unwrap();
+        let latency = with_record(&span, |record| record.latency().unwrap()).unwrap();
         self.0.lock().unwrap().push(latency);
     }
 }
@@ -201,7 +226,7 @@ where
 fn latency_runs_from_creation_to_close() {
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let subscriber = tracing_subscriber::registry()
-        .with(ContextLayer::new())
+        .with(signals(Sampler::default()))
         .with(LatencyProbe(seen.clone()));
     tracing::subscriber::with_default(subscriber, || {
         let span = tracing::info_span!("slow");
@@ -215,42 +240,75 @@ fn latency_runs_from_creation_to_close() {
 }
 
 #[test]
-fn stacked_stores_keep_one_record() {
-    let dispatch = Dispatch::new(
-        tracing_subscriber::registry()
-            .with(ContextLayer::new())
-            .with(ContextLayer::new()),
-    );
+fn a_root_span_continues_a_handed_over_caller() {
+    let dispatch = context_dispatch();
     tracing::dispatcher::with_default(&dispatch, || {
-        let span = tracing::info_span!("once", n = tracing::field::Empty);
-        span.record("n", 1_u64);
-        assert_eq!(
-            record_of(&dispatch, &span).fields,
-            vec![("n", FieldValue::U64(1))]
+        let caller = TraceContext::from_w3c(
+            ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"],
+            ["vendor=1"],
+        )
+        .unwrap();
+        let root = caller.in_scope(|| tracing::info_span!("request"));
+        let child = root.in_scope(|| tracing::info_span!("query"));
+        let (root_view, child_view) = (record_of(&dispatch, &root), record_of(&dispatch, &child));
+        assert_eq!(root_view.trace_id, caller.trace_id());
+        assert_eq!(root_view.parent_span_id, Some(caller.span_id()));
+        assert!(root_view.parent_is_remote && !child_view.parent_is_remote);
+        assert!(
+            !root_view.sampled && !child_view.sampled,
+            "the caller's flag, kept"
+        );
+        assert_eq!(child_view.trace_id, caller.trace_id());
+        let propagated = child.in_scope(TraceContext::current).unwrap();
+        assert_eq!(propagated.tracestate(), Some("vendor=1"));
+
+        // Outside the hand-over, and for spans with a local parent, nothing changes.
+        let other = tracing::info_span!("other");
+        assert_ne!(record_of(&dispatch, &other).trace_id, caller.trace_id());
+        let explicit_root =
+            root.in_scope(|| caller.in_scope(|| tracing::info_span!(parent: None, "detached")));
+        assert_ne!(
+            record_of(&dispatch, &explicit_root).trace_id,
+            caller.trace_id()
         );
     });
 }
 
 #[test]
-fn otel_ids_are_the_exported_ids() {
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
-    let dispatch = Dispatch::new(
-        tracing_subscriber::registry()
-            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")))
-            .with(ContextLayer::new().with_otel_ids()),
-    );
+fn links_are_known_when_the_span_is_made_and_kept_once() {
+    let dispatch = context_dispatch();
+    tracing::dispatcher::with_default(&dispatch, || {
+        let cause = tracing::info_span!("request");
+        let task = with_links(cause.id(), || tracing::info_span!(parent: None, "task"));
+        task.follows_from(&cause);
+        let (cause_view, task_view) = (record_of(&dispatch, &cause), record_of(&dispatch, &task));
+        assert_eq!(
+            task_view.links,
+            [Link {
+                trace_id: cause_view.trace_id,
+                span_id: cause_view.span_id
+            }]
+        );
+        assert_ne!(task_view.trace_id, cause_view.trace_id, "a new trace");
+        // Only the span made inside `with_links` is linked.
+        let after = tracing::info_span!("after");
+        assert!(record_of(&dispatch, &after).links.is_empty());
+    });
+}
+
+#[test]
+fn the_sampler_decides_roots_and_children_follow() {
+    let dispatch =
+        Dispatch::new(tracing_subscriber::registry().with(signals(Sampler::ParentBasedAlwaysOff)));
     tracing::dispatcher::with_default(&dispatch, || {
         let root = tracing::info_span!("root");
         let child = root.in_scope(|| tracing::info_span!("child"));
-        for span in [&root, &child] {
-            let view = record_of(&dispatch, span);
-            let otel = span.context().span().span_context().clone();
-            assert_eq!(view.trace_id, otel.trace_id());
-            assert_eq!(view.span_id, otel.span_id());
-        }
-        assert_eq!(
-            record_of(&dispatch, &child).parent_span_id,
-            Some(record_of(&dispatch, &root).span_id)
-        );
+        assert!(!record_of(&dispatch, &root).sampled);
+        assert!(!record_of(&dispatch, &child).sampled);
+    });
+    let dispatch = context_dispatch();
+    tracing::dispatcher::with_default(&dispatch, || {
+        let root = tracing::info_span!("root");
+        assert!(record_of(&dispatch, &root).sampled);
     });
 }

@@ -1,144 +1,123 @@
-//! W3C trace context in and out of HTTP headers.
+//! W3C trace context in and out of HTTP headers, from observe's own span records: it works
+//! with trace export off too.
 
-use http::{HeaderMap, HeaderName, HeaderValue};
-use opentelemetry::Context;
-use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
-use opentelemetry_sdk::propagation::TraceContextPropagator;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
+use http::{HeaderMap, HeaderValue};
+
+use crate::propagation::{TRACEPARENT, TRACESTATE, TraceContext};
 
 /// Propagation headers longer than this are ignored. A `traceparent` is 55 bytes and W3C
 /// caps `tracestate` at 32 members; a larger value is noise or an attack, and parsing it
 /// would cost every request.
 const MAX_HEADER_LEN: usize = 8 * 1024;
 
-/// Runs `f` with the global propagator, or with W3C trace context when none is installed.
-///
-/// Without the fallback a service with OpenTelemetry off (the global propagator is then a
-/// no-op) could not continue the caller's trace id in its log lines. A propagator that
-/// declares no fields can neither read nor write anything, so it stands for "none set".
-fn with_propagator<T>(f: impl FnOnce(&dyn TextMapPropagator) -> T) -> T {
-    let mut f = Some(f);
-    let mut call = |propagator: &dyn TextMapPropagator| {
-        (f.take().expect("the propagator is looked up once"))(propagator)
+/// The caller's context from `traceparent` and `tracestate`, read as W3C Trace Context
+/// says: `None` (start a new trace) unless exactly one valid `traceparent` field came;
+/// every `tracestate` field is combined in order.
+pub(crate) fn extract(headers: &HeaderMap) -> Option<TraceContext> {
+    let mut traceparent = headers.get_all(TRACEPARENT).iter();
+    let (Some(only), None) = (traceparent.next(), traceparent.next()) else {
+        return None;
     };
-    opentelemetry::global::get_text_map_propagator(|global| {
-        if global.fields().next().is_some() {
-            call(global)
-        } else {
-            call(&TraceContextPropagator::new())
-        }
-    })
+    // An unreadable (oversized, non-ASCII) `tracestate` field drops the whole list.
+    let tracestate: Option<Vec<&str>> = headers.get_all(TRACESTATE).iter().map(text).collect();
+    TraceContext::from_w3c([text(only)?], tracestate.unwrap_or_default())
 }
 
-/// The caller's context from `traceparent`/`tracestate` (or whatever the global propagator
-/// reads), on top of the current one. A missing, malformed or oversized header leaves the
-/// current context as it is, so the request starts a new trace.
-pub(crate) fn extract(headers: &HeaderMap) -> Context {
-    with_propagator(|propagator| propagator.extract(&Headers(headers)))
+/// A header value as text, unless it is oversized or not visible ASCII.
+fn text(value: &HeaderValue) -> Option<&str> {
+    (value.len() <= MAX_HEADER_LEN)
+        .then(|| value.to_str().ok())
+        .flatten()
 }
 
-/// Writes the current span's trace context into outgoing request headers (`traceparent`
-/// and `tracestate` with the default W3C propagator), so the service called continues
-/// this trace.
-///
-/// Uses the global propagator (which [`OtelPipeline::start`](crate::otel::OtelPipeline::start)
-/// sets to W3C trace context), or W3C trace context when none is installed. Without
-/// OpenTelemetry there is no span context to send and the headers are left as they are.
+/// Writes the current span's trace context into outgoing request headers (`traceparent`,
+/// and `tracestate` when the trace carries one), so that the service called continues this
+/// trace. The ids are the ones on the log lines, with trace export on or off. Outside any
+/// span, the headers are left as they are.
 ///
 /// ```
 /// use observe_runtime::http::inject_trace_context;
-/// use opentelemetry::trace::TracerProvider as _;
-/// use tracing_subscriber::layer::SubscriberExt;
 ///
-/// let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
-/// let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("example"));
-/// let subscriber = tracing_subscriber::registry().with(otel);
-/// tracing::subscriber::with_default(subscriber, || {
-///     let _span = tracing::info_span!("call upstream", otel.kind = "client").entered();
-///     let mut headers = http::HeaderMap::new();
-///     inject_trace_context(&mut headers);
-///     assert!(headers["traceparent"].to_str().unwrap().starts_with("00-"));
-/// });
+/// let _guard = observe_runtime::init().unwrap();
+/// let span = tracing::info_span!("call upstream", otel.kind = "client");
+/// let mut headers = http::HeaderMap::new();
+/// span.in_scope(|| inject_trace_context(&mut headers));
+/// assert!(headers["traceparent"].to_str().unwrap().starts_with("00-"));
 ///
-/// // Without OpenTelemetry: nothing to propagate, nothing written.
+/// // Outside a span: nothing to propagate, nothing written.
 /// let mut headers = http::HeaderMap::new();
 /// inject_trace_context(&mut headers);
 /// assert!(headers.is_empty());
 /// ```
 pub fn inject_trace_context(headers: &mut HeaderMap) {
-    let cx = tracing::Span::current().context();
-    with_propagator(|propagator| propagator.inject_context(&cx, &mut HeadersMut(headers)));
-}
-
-struct Headers<'a>(&'a HeaderMap);
-
-impl Extractor for Headers<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
-        let value = self.0.get(key)?;
-        if value.len() > MAX_HEADER_LEN {
-            return None;
-        }
-        value.to_str().ok()
-    }
-
-    fn keys(&self) -> Vec<&str> {
-        self.0.keys().map(HeaderName::as_str).collect()
+    if let Some(cx) = TraceContext::current() {
+        inject(&cx, headers);
     }
 }
 
-struct HeadersMut<'a>(&'a mut HeaderMap);
-
-impl Injector for HeadersMut<'_> {
-    fn set(&mut self, key: &str, value: String) {
-        // A propagator producing an unsendable header is a bug in it; dropping the header
-        // loses only the propagation, never the request.
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(key.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
-            self.0.insert(name, value);
-        }
+/// Writes `cx` as `traceparent` and `tracestate`, replacing any already there.
+pub(crate) fn inject(cx: &TraceContext, headers: &mut HeaderMap) {
+    if let Ok(value) = HeaderValue::from_str(&cx.traceparent()) {
+        headers.insert(TRACEPARENT, value);
+    }
+    headers.remove(TRACESTATE);
+    // Validated when it was read: a valid `tracestate` is always a valid header value.
+    if let Some(value) = cx.tracestate().and_then(|s| HeaderValue::from_str(s).ok()) {
+        headers.insert(TRACESTATE, value);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry::trace::TraceContextExt;
 
     const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        pairs
-            .iter()
-            .map(|(k, v)| {
-                (
-                    HeaderName::from_static(k),
-                    HeaderValue::from_str(v).unwrap(),
-                )
-            })
-            .collect()
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        map
     }
 
     #[test]
     fn extracts_a_valid_traceparent() {
-        let cx = extract(&headers(&[("traceparent", PARENT)]));
-        let span = cx.span();
-        let remote = span.span_context();
-        assert!(remote.is_valid() && remote.is_remote());
+        let cx = extract(&headers(&[("traceparent", PARENT)])).unwrap();
         assert_eq!(
-            format!("{:032x}", remote.trace_id()),
+            cx.trace_id().to_string(),
             "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        assert!(cx.is_sampled());
+    }
+
+    #[test]
+    fn malformed_repeated_or_huge_headers_start_a_new_trace() {
+        let huge = format!("{PARENT}{}", "-x".repeat(MAX_HEADER_LEN));
+        for value in ["garbage", "00-xyz-abc-01", "00-4bf92f35-00f067aa-01", &huge] {
+            assert!(
+                extract(&headers(&[("traceparent", value)])).is_none(),
+                "{value:.40}"
+            );
+        }
+        assert!(
+            extract(&headers(&[
+                ("traceparent", PARENT),
+                ("traceparent", PARENT)
+            ]))
+            .is_none()
         );
     }
 
     #[test]
-    fn malformed_or_huge_headers_are_ignored() {
-        let huge = format!("{PARENT}{}", "-x".repeat(MAX_HEADER_LEN));
-        for value in ["garbage", "00-xyz-abc-01", &huge] {
-            let cx = extract(&headers(&[("traceparent", value)]));
-            assert!(!cx.span().span_context().is_valid(), "{value:.40}");
-        }
+    fn repeated_tracestate_fields_are_combined() {
+        let cx = extract(&headers(&[
+            ("traceparent", PARENT),
+            ("tracestate", "foo=1,bar=2"),
+            ("tracestate", "baz=3"),
+        ]))
+        .unwrap();
+        assert_eq!(cx.tracestate(), Some("foo=1,bar=2,baz=3"));
     }
 
     #[test]
@@ -146,10 +125,18 @@ mod tests {
         let cx = extract(&headers(&[
             ("traceparent", PARENT),
             ("tracestate", "vendor=opaque"),
-        ]));
-        let mut out = HeaderMap::new();
-        with_propagator(|p| p.inject_context(&cx, &mut HeadersMut(&mut out)));
+        ]))
+        .unwrap();
+        let mut out = headers(&[("tracestate", "stale=1")]);
+        inject(&cx, &mut out);
         assert_eq!(out["traceparent"], PARENT);
         assert_eq!(out["tracestate"], "vendor=opaque");
+        let plain = extract(&headers(&[("traceparent", PARENT), ("tracestate", "")])).unwrap();
+        let mut out = HeaderMap::new();
+        inject(&plain, &mut out);
+        assert!(
+            !out.contains_key("tracestate"),
+            "no empty tracestate is sent"
+        );
     }
 }

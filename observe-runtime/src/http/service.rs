@@ -52,13 +52,11 @@ where
         let request_id = RequestId::from_header(request.headers().get(header));
 
         let info = RequestInfo::read(&request, self.layer.trust_forwarded_for);
-        let span = {
-            // tracing-opentelemetry takes a contextual root span's parent from the current
-            // OpenTelemetry context, and so does the context store for its trace id when
-            // OpenTelemetry is off; the span is started (ids fixed) while it is created, so
-            // the caller's context must be current now: `set_parent` afterwards is too late.
-            let _remote = propagation::extract(request.headers()).attach();
-            request_span(&info, &request_id)
+        // The record (its ids) is made while the span is created, so the caller's context
+        // is handed over for exactly that.
+        let span = match propagation::extract(request.headers()) {
+            Some(caller) => caller.in_scope(|| request_span(&info, &request_id)),
+            None => request_span(&info, &request_id),
         };
         let method = info.method;
         let route = info.route.unwrap_or_default().into();

@@ -1,14 +1,26 @@
-//! Log lines: the [`LogLayer`], its encoders (logfmt, JSON), RFC 3339 timestamps and the
-//! line writers.
+//! Log lines: logfmt or JSON, one per span open, span close and event, written by the
+//! [`Signals`](crate::Signals) layer into a [`LogOutput`].
+//!
+//! - `output.rs`: [`LogOutput`], [`LogFormat`], [`SpanLines`];
+//! - `line.rs`: a line's keys in DESIGN.md's order, and the inherited context;
+//! - `primitives.rs`: the bytes of keys, values, ids, timestamps;
+//! - `cache.rs`: encodings a span's record keeps between its lines;
+//! - `encode.rs`, `logfmt.rs`, `json.rs`: the two formats' quoting and escaping;
+//! - `timestamp.rs`: RFC 3339 timestamps without a clock read per span line;
+//! - `writer.rs`: the sinks ([`writer::NonBlockingWriter`] for stdout).
 
+mod cache;
 pub mod encode;
 pub mod json;
-mod layer;
+mod line;
 pub mod logfmt;
+mod output;
+mod primitives;
 pub mod timestamp;
 pub mod writer;
 
-pub use layer::{LogFormat, LogLayer};
+pub(crate) use cache::SpanLogCache;
+pub use output::{LogFormat, LogOutput, SpanLines};
 
 #[cfg(test)]
 #[path = "../../../testkit/src/logfmt.rs"]

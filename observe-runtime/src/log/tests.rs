@@ -1,21 +1,30 @@
 //! The log layer against the exact lines it writes, read back with the strict parser.
 
 use super::logfmt_parse::parse_line;
-use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;
 
 use super::writer::MemorySink;
-use super::{LogFormat, LogLayer};
-use crate::context::ContextLayer;
+use super::{LogFormat, LogOutput, SpanLines};
+use crate::Signals;
+use crate::filter::SignalFilter;
 
 type Line = Vec<(String, String)>;
 
+/// A layer that logs everything into `sink`.
+fn layer(sink: &MemorySink, format: LogFormat, span_lines: SpanLines) -> Signals {
+    let output = LogOutput::new(sink.clone())
+        .with_format(format)
+        .with_span_lines(span_lines);
+    Signals::builder().logs(output, SignalFilter::all()).build()
+}
+
 fn capture(format: LogFormat, body: impl FnOnce()) -> Vec<String> {
+    capture_with(format, SpanLines::OpenClose, body)
+}
+
+fn capture_with(format: LogFormat, span_lines: SpanLines, body: impl FnOnce()) -> Vec<String> {
     let sink = MemorySink::default();
-    let subscriber = tracing_subscriber::registry()
-        .with(ContextLayer::new())
-        .with(LogLayer::new(sink.clone()).with_format(format));
+    let subscriber = tracing_subscriber::registry().with(layer(&sink, format, span_lines));
     tracing::subscriber::with_default(subscriber, body);
     sink.lines()
 }
@@ -243,44 +252,87 @@ fn json_lines_have_the_same_keys_in_the_same_order() {
 }
 
 #[test]
-fn trace_ids_are_the_opentelemetry_ids_when_it_is_on() {
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
-    let sink = MemorySink::default();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")))
-        .with(ContextLayer::new().with_otel_ids())
-        .with(LogLayer::new(sink.clone()));
-    let mut exported = None;
-    tracing::subscriber::with_default(subscriber, || {
-        let span = tracing::info_span!("traced");
-        let context = span.context();
-        let span_context = context.span().span_context().clone();
-        exported = Some((
-            format!("{:032x}", span_context.trace_id()),
-            format!("{:016x}", span_context.span_id()),
-        ));
-        span.in_scope(|| tracing::info!("inside"));
-    });
-    let (trace_id, span_id) = exported.unwrap();
-    let lines = parsed(&sink.lines());
+fn every_line_of_a_span_carries_its_ids() {
+    let lines = parsed(&capture(LogFormat::Logfmt, || {
+        let _outer = tracing::info_span!("outer", user = "ada").entered();
+        tracing::info!("hi");
+    }));
     assert_eq!(lines.len(), 3);
+    assert_eq!(get(&lines[1], "user"), "ada");
     for line in &lines {
-        assert_eq!(get(line, "trace_id"), trace_id);
-        assert_eq!(get(line, "span"), span_id);
+        assert_eq!(get(line, "trace_id"), get(&lines[0], "trace_id"));
+        assert_eq!(get(line, "span"), get(&lines[0], "span"));
     }
 }
 
 #[test]
-fn the_layer_alone_keeps_its_own_records() {
-    let sink = MemorySink::default();
-    let subscriber = tracing_subscriber::registry().with(LogLayer::new(sink.clone()));
-    tracing::subscriber::with_default(subscriber, || {
-        let _outer = tracing::info_span!("outer", user = "ada").entered();
-        tracing::info!("hi");
-    });
-    let lines = parsed(&sink.lines());
-    assert_eq!(get(&lines[1], "user"), "ada");
-    assert_eq!(get(&lines[1], "trace_id"), get(&lines[0], "trace_id"));
+fn span_lines_can_be_close_only_or_off() {
+    let body = || {
+        let span = tracing::info_span!("job", user = "ada", n = 1_u64);
+        span.in_scope(|| tracing::info!("working"));
+    };
+    let close = parsed(&capture_with(LogFormat::Logfmt, SpanLines::Close, body));
+    assert_eq!(close.len(), 2, "{close:?}");
+    assert_eq!(get(&close[1], "span_event"), "close_span");
+    // The close line carries every field the open line would have.
+    assert_eq!(get(&close[1], "user"), "ada");
+    assert_eq!(get(&close[1], "n"), "1");
+    assert!(close[1].iter().any(|(k, _)| k == "latency_ms"));
+    let off = parsed(&capture_with(LogFormat::Logfmt, SpanLines::Off, body));
+    assert_eq!(off.len(), 1, "{off:?}");
+    assert_eq!(get(&off[0], "msg"), "working");
+    assert_eq!(get(&off[0], "user"), "ada");
+}
+
+/// The value of `key` in a JSON line (ids and plain strings only).
+fn json_str<'a>(line: &'a str, key: &str) -> &'a str {
+    let at = line
+        .find(&format!("\"{key}\":\""))
+        .unwrap_or_else(|| panic!("{key} in {line}"));
+    let rest = &line[at + key.len() + 4..];
+    &rest[..rest.find('"').unwrap()]
+}
+
+#[test]
+fn a_span_that_follows_from_others_names_them_on_its_lines() {
+    let body = || {
+        let cause = tracing::info_span!("request");
+        let other = tracing::info_span!("other");
+        let task = crate::context::with_links(
+            [cause.id(), other.id()],
+            || tracing::info_span!(parent: None, "task"),
+        );
+        drop(task);
+    };
+    let lines = parsed(&capture(LogFormat::Logfmt, body));
+    let [request, other, task_open, task_close, ..] = &lines[..] else {
+        panic!("{lines:#?}");
+    };
+    let want = format!(
+        "{}:{},{}:{}",
+        get(request, "trace_id"),
+        get(request, "span"),
+        get(other, "trace_id"),
+        get(other, "span")
+    );
+    for task in [task_open, task_close] {
+        assert_eq!(get(task, "span_name"), "task");
+        assert_eq!(get(task, "links"), want);
+        let keys = keys(task);
+        let at = keys.iter().position(|k| *k == "trace_id").unwrap();
+        assert_eq!(keys[at + 1], "links", "{keys:?}");
+    }
+
+    let json = capture(LogFormat::Json, body);
+    let want = format!(
+        "{}:{},{}:{}",
+        json_str(&json[0], "trace_id"),
+        json_str(&json[0], "span"),
+        json_str(&json[1], "trace_id"),
+        json_str(&json[1], "span")
+    );
+    assert_eq!(json_str(&json[2], "links"), want);
+    assert_eq!(json_str(&json[3], "links"), want);
 }
 
 #[test]
@@ -332,23 +384,17 @@ fn the_message_leads_wherever_it_was_declared() {
 
 #[test]
 fn the_close_line_repeats_own_fields_until_one_changes() {
-    let logfmt = MemorySink::default();
-    let json = MemorySink::default();
-    let subscriber = tracing_subscriber::registry()
-        .with(ContextLayer::new())
-        .with(LogLayer::new(logfmt.clone()))
-        .with(LogLayer::new(json.clone()).with_format(LogFormat::Json));
-    tracing::subscriber::with_default(subscriber, || {
+    let body = || {
         drop(tracing::info_span!("same", n = 1_u64, s = "a b"));
         let changed = tracing::info_span!("changed", n = 1_u64, s = "a b");
         changed.record("n", 2_u64);
         drop(changed);
-    });
-    let lines = parsed(&logfmt.lines());
+    };
+    let lines = parsed(&capture(LogFormat::Logfmt, body));
+    let json = capture(LogFormat::Json, body);
     assert_eq!(get(&lines[1], "n"), "1");
     assert_eq!(get(&lines[1], "s"), "a b");
     assert_eq!(get(&lines[3], "n"), "2");
-    let json = json.lines();
     assert!(json[1].contains(r#","n":1,"s":"a b"}"#), "{}", json[1]);
     assert!(json[3].contains(r#","n":2,"s":"a b"}"#), "{}", json[3]);
 }

@@ -1,7 +1,5 @@
 //! What a [`Metrics`](super::Metrics) exposition is built from, and how that can be wrong.
 
-use std::fmt;
-
 /// The default bucket bounds, in seconds, of every `#[observe]` duration histogram: 100 µs
 /// to 10 s in 1–2.5–5 steps per decade, so that calls of a fraction of a millisecond (a
 /// cache, a local query) are told apart as well as slow ones. `+Inf` is added for you.
@@ -48,6 +46,8 @@ pub const HTTP_DURATION_METRIC: &str = "http_server_request_duration_seconds";
 /// ```
 pub const DEFAULT_CARDINALITY_LIMIT: usize = 1000;
 
+use crate::config::ConfigError;
+
 /// Settings of a [`Metrics`](super::Metrics) exposition.
 ///
 /// ```
@@ -62,11 +62,11 @@ pub const DEFAULT_CARDINALITY_LIMIT: usize = 1000;
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetricsConfig {
-    /// Upper bounds (`le`) of every histogram's buckets, in seconds: finite and strictly
-    /// increasing. `+Inf` is always added.
+    /// Upper bounds (`le`) of every `#[observe]` histogram's buckets, in seconds: finite,
+    /// positive and strictly increasing. `+Inf` is always added.
     pub buckets: Vec<f64>,
-    /// Label sets kept per metric; past it, observations go to one series labelled
-    /// `otel_metric_overflow="true"`. `0` sends everything there.
+    /// Label sets kept per metric (> 0); past it, observations go to one series labelled
+    /// `otel_metric_overflow="true"`.
     pub cardinality_limit: usize,
 }
 
@@ -87,90 +87,77 @@ impl Default for MetricsConfig {
 }
 
 impl MetricsConfig {
-    /// Checks the buckets; the exporter would otherwise render them as given, and Prometheus
-    /// rejects histograms whose bounds repeat or go down.
+    /// Checks the buckets and the limit; the exporter would otherwise render the buckets as
+    /// given, and Prometheus rejects histograms whose bounds repeat or go down.
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        if self.buckets.is_empty() {
-            return Err(ConfigError::NoBuckets);
-        }
-        if let Some(&bad) = self.buckets.iter().find(|b| !b.is_finite()) {
-            return Err(ConfigError::BucketNotFinite(bad));
-        }
-        if let Some(pair) = self.buckets.windows(2).find(|pair| pair[0] >= pair[1]) {
-            return Err(ConfigError::BucketsNotIncreasing(pair[0], pair[1]));
+        validate_buckets(&self.buckets).map_err(|problem| {
+            ConfigError::code(
+                "MetricsConfig::buckets",
+                Some(format!("{:?}", self.buckets)),
+                problem,
+            )
+        })?;
+        if self.cardinality_limit == 0 {
+            return Err(ConfigError::code(
+                "MetricsConfig::cardinality_limit",
+                Some("0".into()),
+                "must be greater than 0",
+            ));
         }
         Ok(())
     }
 }
 
-/// A [`MetricsConfig`] that cannot be used.
-///
-/// ```
-/// use observe_runtime::metrics::{ConfigError, Metrics, MetricsConfig};
-///
-/// let err = Metrics::new(MetricsConfig { buckets: vec![], ..Default::default() }).unwrap_err();
-/// assert_eq!(err, ConfigError::NoBuckets);
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// `buckets` is empty.
-    NoBuckets,
-    /// A bucket bound is NaN or infinite (`+Inf` is added for you).
-    BucketNotFinite(f64),
-    /// Two neighbouring bounds are equal or decrease.
-    BucketsNotIncreasing(f64, f64),
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::NoBuckets => f.write_str("metrics buckets: at least one bucket is needed"),
-            ConfigError::BucketNotFinite(b) => {
-                write!(
-                    f,
-                    "metrics buckets: {b} is not a finite number (+Inf is added for you)"
-                )
-            }
-            ConfigError::BucketsNotIncreasing(a, b) => {
-                write!(
-                    f,
-                    "metrics buckets: must be strictly increasing, but {a} is followed by {b}"
-                )
-            }
-        }
+/// The rule every histogram's buckets follow, wherever they come from: at least one
+/// bound, each finite and positive (seconds), strictly increasing. `+Inf` is added for you.
+pub(crate) fn validate_buckets(buckets: &[f64]) -> Result<(), String> {
+    if buckets.is_empty() {
+        return Err("needs at least one bucket".into());
     }
+    if let Some(b) = buckets.iter().find(|b| !b.is_finite() || **b <= 0.0) {
+        return Err(format!(
+            "bucket {b} is not a finite positive number of seconds (+Inf is added for you)"
+        ));
+    }
+    if let Some(w) = buckets.windows(2).find(|w| w[0] >= w[1]) {
+        return Err(format!(
+            "buckets must be strictly increasing ({} then {})",
+            w[0], w[1]
+        ));
+    }
+    Ok(())
 }
-
-impl std::error::Error for ConfigError {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn with(buckets: Vec<f64>) -> Result<(), ConfigError> {
-        MetricsConfig {
-            buckets,
-            ..MetricsConfig::default()
+    #[test]
+    fn buckets_are_checked() {
+        assert_eq!(validate_buckets(&DEFAULT_BUCKETS), Ok(()));
+        assert_eq!(validate_buckets(&HTTP_BUCKETS), Ok(()));
+        for bad in [
+            vec![],
+            vec![1.0, f64::INFINITY],
+            vec![1.0, 1.0],
+            vec![2.0, 1.0],
+            vec![0.0, 1.0],
+            vec![-1.0],
+            vec![f64::NAN],
+        ] {
+            assert!(validate_buckets(&bad).is_err(), "{bad:?}");
         }
-        .validate()
     }
 
     #[test]
-    fn buckets_are_checked() {
-        assert_eq!(with(DEFAULT_BUCKETS.to_vec()), Ok(()));
-        assert_eq!(with(vec![]), Err(ConfigError::NoBuckets));
+    fn a_limit_of_zero_is_refused() {
+        let config = MetricsConfig {
+            cardinality_limit: 0,
+            ..MetricsConfig::default()
+        };
         assert_eq!(
-            with(vec![1.0, f64::INFINITY]),
-            Err(ConfigError::BucketNotFinite(f64::INFINITY))
-        );
-        assert_eq!(
-            with(vec![1.0, 1.0]),
-            Err(ConfigError::BucketsNotIncreasing(1.0, 1.0))
-        );
-        assert_eq!(
-            with(vec![2.0, 1.0]),
-            Err(ConfigError::BucketsNotIncreasing(2.0, 1.0))
+            config.validate().unwrap_err().variable(),
+            "MetricsConfig::cardinality_limit"
         );
     }
 }

@@ -9,9 +9,9 @@ use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
 
-use super::config::{ConfigError, HTTP_BUCKETS, HTTP_DURATION_METRIC, MetricsConfig};
-use super::layer::MetricsLayer;
+use super::config::{HTTP_BUCKETS, HTTP_DURATION_METRIC, MetricsConfig};
 use super::recording::Recording;
+use crate::config::ConfigError;
 
 /// The exporter keeps histogram observations in a buffer until a render or an upkeep
 /// drains it; this bounds the buffer when nobody scrapes. The exporter's own default.
@@ -80,7 +80,7 @@ impl Metrics {
                     &HTTP_BUCKETS,
                 )
             })
-            .map_err(|_| ConfigError::NoBuckets)?
+            .map_err(|e| ConfigError::code("MetricsConfig::buckets", None, e.to_string()))?
             .build_recorder();
         let handle = recorder.handle();
         let recorder = Arc::new(recorder);
@@ -108,22 +108,34 @@ impl Metrics {
         })
     }
 
-    /// A layer that records `#[observe]` spans into this registry.
+    /// A [`Signals`](crate::Signals) layer that records every span naming a metric into
+    /// this registry, and produces no other signal: the metrics of `#[observe]` alone.
     ///
     /// ```
-    /// use observe_runtime::context::ContextLayer;
     /// use observe_runtime::metrics::{Metrics, MetricsConfig};
     /// use tracing_subscriber::layer::SubscriberExt;
     ///
     /// let metrics = Metrics::new(MetricsConfig::default()).unwrap();
-    /// // Stacked: ContextLayer, innermost, keeps the span records this layer reads.
-    /// let subscriber = tracing_subscriber::registry()
-    ///     .with(ContextLayer::new())
-    ///     .with(metrics.layer());
-    /// # drop(subscriber);
+    /// let subscriber = tracing_subscriber::registry().with(metrics.layer());
+    /// tracing::subscriber::with_default(subscriber, || {
+    ///     let _span = tracing::debug_span!("save", metric_name = "db_event").entered();
+    /// });
+    /// assert!(metrics.render().contains(r#"db_event_total{result="ok"} 1"#));
     /// ```
-    pub fn layer(&self) -> MetricsLayer {
-        MetricsLayer::new(self.shared.recording.clone())
+    pub fn layer(&self) -> crate::Signals {
+        crate::Signals::builder()
+            .metrics(self, crate::filter::SignalFilter::all())
+            .build()
+    }
+
+    /// The Prometheus recorder behind this registry.
+    pub(crate) fn recorder(&self) -> &PrometheusRecorder {
+        &self.shared.recorder
+    }
+
+    /// What a [`Signals`](crate::Signals) layer records into.
+    pub(crate) fn sink(&self) -> super::MetricsSink {
+        super::MetricsSink::new(self.shared.recording.clone())
     }
 
     /// Runs `collect` before every [`render`](Self::render), with this registry as the

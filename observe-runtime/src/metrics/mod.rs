@@ -1,7 +1,7 @@
 //! Prometheus metrics from spans: a counter and a duration histogram per `#[observe]` call.
 //!
-//! [`Metrics`] owns a Prometheus recorder; [`Metrics::layer`] gives the [`MetricsLayer`]
-//! that feeds it from closed spans, [`Metrics::render`] the text exposition, and
+//! [`Metrics`] owns a Prometheus recorder; [`Metrics::layer`] gives a
+//! [`Signals`](crate::Signals) layer that feeds it from closed spans, [`Metrics::render`] the text exposition, and
 //! [`Metrics::serve`] a `/metrics` endpoint ([`MetricsServer`]).
 //!
 //! A span with a `metric_name` field counts into `<metric_name>_total` and observes its
@@ -26,8 +26,13 @@
 //! let metrics = Metrics::new(MetricsConfig::default()).unwrap();
 //! let subscriber = tracing_subscriber::registry().with(metrics.layer());
 //! tracing::subscriber::with_default(subscriber, || {
-//!     let span = tracing::info_span!("save", metric_name = "db_event", metric_label_attempt = 2_u64);
-//!     span.in_scope(|| tracing::error!("write failed"));
+//!     let span = tracing::info_span!(
+//!         "save",
+//!         metric_name = "db_event",
+//!         metric_label_attempt = 2_u64,
+//!         observe.result = tracing::field::Empty,
+//!     );
+//!     span.record("observe.result", "error"); // what `#[observe]` records for an `Err`
 //! });
 //! assert!(metrics.render().contains(r#"db_event_total{attempt="2",result="error"} 1"#));
 //! ```
@@ -37,16 +42,18 @@ mod config;
 mod exposition;
 mod family;
 mod gate;
+mod global;
 mod http;
 mod labels;
-mod layer;
 mod recording;
 mod server;
+mod sink;
 
+pub(crate) use config::validate_buckets;
 pub use config::{
-    ConfigError, DEFAULT_BUCKETS, DEFAULT_CARDINALITY_LIMIT, HTTP_BUCKETS, HTTP_DURATION_METRIC,
-    MetricsConfig,
+    DEFAULT_BUCKETS, DEFAULT_CARDINALITY_LIMIT, HTTP_BUCKETS, HTTP_DURATION_METRIC, MetricsConfig,
 };
 pub use exposition::{InstallError, Metrics};
-pub use layer::MetricsLayer;
+pub(crate) use global::{forward_to, install_forwarder};
 pub use server::MetricsServer;
+pub(crate) use sink::{MetricsSink, warn_overflow};

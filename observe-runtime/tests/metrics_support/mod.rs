@@ -4,22 +4,31 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use observe_runtime::context::ContextLayer;
+use observe_runtime::Signals;
+use observe_runtime::filter::SignalFilter;
+use observe_runtime::log::LogOutput;
+use observe_runtime::log::writer::MemorySink;
 use observe_runtime::metrics::{Metrics, MetricsConfig};
 use tracing::{Dispatch, Event, Level, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 
-/// The ways the layer must work: on its own, reading the records of a ContextLayer inside
-/// it, and owning the records of metric spans when a ContextLayer sits outside it.
+/// The ways the metrics signal must work: alone, next to the log signal in one layer, and
+/// under a second `Signals` layer stacked outside it (which must leave its records alone).
 #[derive(Clone, Copy, Debug)]
 pub enum Stack {
     Alone,
-    WithContext,
-    ContextOutside,
+    WithLogs,
+    UnderAnotherLayer,
 }
 
-pub const STACKS: [Stack; 3] = [Stack::Alone, Stack::WithContext, Stack::ContextOutside];
+pub const STACKS: [Stack; 3] = [Stack::Alone, Stack::WithLogs, Stack::UnderAnotherLayer];
+
+fn logs_only() -> Signals {
+    Signals::builder()
+        .logs(LogOutput::new(MemorySink::new()), SignalFilter::all())
+        .build()
+}
 
 pub fn metrics(config: MetricsConfig) -> Metrics {
     Metrics::new(config).expect("a valid config")
@@ -36,16 +45,20 @@ pub fn dispatch(metrics: &Metrics, stack: Stack) -> (Dispatch, Arc<AtomicUsize>)
                 .with(metrics.layer())
                 .with(counter),
         ),
-        Stack::WithContext => Dispatch::new(
+        Stack::WithLogs => Dispatch::new(
             tracing_subscriber::registry()
-                .with(ContextLayer::new())
-                .with(metrics.layer())
+                .with(
+                    Signals::builder()
+                        .logs(LogOutput::new(MemorySink::new()), SignalFilter::all())
+                        .metrics(metrics, SignalFilter::all())
+                        .build(),
+                )
                 .with(counter),
         ),
-        Stack::ContextOutside => Dispatch::new(
+        Stack::UnderAnotherLayer => Dispatch::new(
             tracing_subscriber::registry()
                 .with(metrics.layer())
-                .with(ContextLayer::new())
+                .with(logs_only())
                 .with(counter),
         ),
     };

@@ -8,8 +8,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use observe_runtime::Signals;
 use observe_runtime::config::Config;
-use observe_runtime::otel::{OtelPipeline, exporter_noise_filter};
+use observe_runtime::filter::SignalFilter;
+use observe_runtime::trace::TracePipeline;
 use observe_testkit::otlp::Receiver;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 
@@ -47,9 +49,14 @@ fn exporter_spans_never_feed_back() {
         .otlp_protocol(PROTOCOL)
         .resolve_with(|_| None, "feedback")
         .unwrap();
-    let mut pipeline = OtelPipeline::start(settings.traces.as_ref().unwrap()).unwrap();
+    let mut pipeline = TracePipeline::start(settings.traces.as_ref().unwrap()).unwrap();
+    // Every target admitted, so that the exporter's own crates would be seen if they
+    // reached the subscriber at all.
+    let signals = Signals::builder()
+        .traces(pipeline.sink(), SignalFilter::new("trace,h2=trace,hyper=trace,hyper_util=trace,tonic=trace,tower=trace,opentelemetry=trace").unwrap())
+        .build();
     let subscriber = tracing_subscriber::registry()
-        .with(pipeline.layer())
+        .with(signals)
         .with(targets.clone());
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
@@ -69,8 +76,8 @@ fn exporter_spans_never_feed_back() {
     let noise: Vec<_> = seen
         .iter()
         .filter(|(target, thread)| {
-            thread.starts_with("observe-otel")
-                || exporter_noise_filter()
+            thread.starts_with("observe-export")
+                || ["h2", "hyper", "tonic", "tower", "opentelemetry"]
                     .iter()
                     .any(|n| target.starts_with(n))
         })

@@ -1,0 +1,147 @@
+//! The trace-export settings: where spans go, and how they are batched and bounded.
+
+use std::fmt;
+use std::time::Duration;
+
+use tracing_subscriber::filter::LevelFilter;
+
+use super::env::redact_userinfo;
+use super::secret::Headers;
+
+/// OTLP transport.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// OTLP/gRPC (tonic).
+    Grpc,
+    /// OTLP/HTTP with protobuf bodies (the OTel spec default).
+    #[default]
+    HttpProtobuf,
+}
+
+/// How finished spans are batched for export (`OTEL_BSP_*`).
+///
+/// ```
+/// use observe_runtime::config::BatchSettings;
+///
+/// let batch = BatchSettings::default();
+/// assert_eq!(batch.max_queue_size, 16_384);
+/// assert_eq!(batch.max_export_batch_size, 512);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BatchSettings {
+    /// Spans waiting for export at most (`OTEL_BSP_MAX_QUEUE_SIZE`); past it new spans are
+    /// dropped and counted in `observe_spans_dropped_total`. The specification's default,
+    /// 2,048, loses most of a burst of 10,000 spans (a batch job, a fan-out) even with the
+    /// collector up, so observe's is 16,384; the queue takes memory only while spans wait.
+    pub max_queue_size: usize,
+    /// Spans per export request (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, 512).
+    pub max_export_batch_size: usize,
+    /// Longest wait before a partial batch is exported (`OTEL_BSP_SCHEDULE_DELAY`, 5 s).
+    pub schedule_delay: Duration,
+    /// Longest one export may take (`OTEL_BSP_EXPORT_TIMEOUT`, 30 s).
+    pub export_timeout: Duration,
+}
+
+impl Default for BatchSettings {
+    fn default() -> Self {
+        BatchSettings {
+            max_queue_size: 16_384,
+            max_export_batch_size: 512,
+            schedule_delay: Duration::from_millis(5_000),
+            export_timeout: Duration::from_millis(30_000),
+        }
+    }
+}
+
+/// Bounds on what one exported span carries (`OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`,
+/// `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`,
+/// `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`; 128 each by default, as the specification says).
+/// What goes past a limit is counted on the span (`dropped_*_count`), not kept: a
+/// long-lived span that logs without end keeps a bounded record.
+///
+/// ```
+/// use observe_runtime::config::SpanLimits;
+///
+/// let limits = SpanLimits::default();
+/// assert_eq!((limits.attributes, limits.events, limits.links), (128, 128, 128));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SpanLimits {
+    /// Attributes per span.
+    pub attributes: usize,
+    /// Events per span.
+    pub events: usize,
+    /// Links per span.
+    pub links: usize,
+    /// Attributes per span event.
+    pub event_attributes: usize,
+}
+
+impl Default for SpanLimits {
+    fn default() -> Self {
+        SpanLimits {
+            attributes: 128,
+            events: 128,
+            links: 128,
+            event_attributes: 128,
+        }
+    }
+}
+
+/// The resolved trace-export settings, what
+/// [`TracePipeline::start`](crate::trace::TracePipeline::start) takes.
+///
+/// `Debug` shows header names but never their values, nor URL credentials.
+///
+/// ```
+/// use observe_runtime::config::Config;
+/// let s = Config::new()
+///     .otlp_endpoint("https://user:pw@collector.example")
+///     .otlp_header("x-api-key", "s3cr3t")
+///     .resolve_with(|_| None, "svc")
+///     .unwrap();
+/// let debug = format!("{s:?}");
+/// assert!(!debug.contains("s3cr3t") && !debug.contains("pw"));
+/// ```
+#[derive(Clone, PartialEq)]
+#[non_exhaustive]
+pub struct TraceExport {
+    /// The exact URL the exporter sends to (for `http/protobuf` from the generic endpoint,
+    /// with `/v1/traces` appended).
+    pub endpoint: String,
+    /// Transport.
+    pub protocol: Protocol,
+    /// Headers (gRPC metadata) sent with every export.
+    pub headers: Headers,
+    /// Timeout of one request to the collector.
+    pub timeout: Duration,
+    /// Resource `service.name`.
+    pub service_name: String,
+    /// Other resource attributes.
+    pub resource_attributes: Vec<(String, String)>,
+    /// Batching.
+    pub batch: BatchSettings,
+    /// Span limits.
+    pub limits: SpanLimits,
+    /// Events at this level or more severe inside an exported span become span events
+    /// (`OBSERVE_SPAN_EVENTS`, default `warn`); the `err` event and a panic always do.
+    pub span_event_level: LevelFilter,
+}
+
+impl fmt::Debug for TraceExport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TraceExport")
+            .field("endpoint", &redact_userinfo(&self.endpoint))
+            .field("protocol", &self.protocol)
+            .field("headers", &self.headers)
+            .field("timeout", &self.timeout)
+            .field("service_name", &self.service_name)
+            .field("resource_attributes", &self.resource_attributes)
+            .field("batch", &self.batch)
+            .field("limits", &self.limits)
+            .field("span_event_level", &self.span_event_level)
+            .finish()
+    }
+}

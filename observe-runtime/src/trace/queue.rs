@@ -1,0 +1,124 @@
+//! The bounded queue between the application's threads, which close spans, and the export
+//! thread.
+//!
+//! A closing span's record is moved in whole (no copy of its fields, no allocation): the
+//! export thread turns records into OpenTelemetry spans. Producers take a mutex for the
+//! length of a `Vec::push` and wake the export thread only when a batch is full; the export
+//! thread swaps the whole `Vec` out at once. A full queue drops the record and counts it.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::thread::Thread;
+use std::time::Duration;
+
+use crate::context::SpanRecord;
+
+#[derive(Debug)]
+pub(crate) struct Queue {
+    spans: Mutex<Vec<SpanRecord>>,
+    /// Records the queue holds at most (`OTEL_BSP_MAX_QUEUE_SIZE`).
+    capacity: usize,
+    /// Records per export (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`): reaching it wakes the worker.
+    pub(crate) batch: usize,
+    worker: OnceLock<Thread>,
+    dropped: AtomicU64,
+    pub(crate) closing: AtomicBool,
+    /// Flush requests made and served, to wait for a flush.
+    flushes: Mutex<(u64, u64)>,
+    flushed: Condvar,
+}
+
+impl Queue {
+    pub(crate) fn new(capacity: usize, batch: usize) -> Queue {
+        Queue {
+            spans: Mutex::new(Vec::with_capacity(batch.min(capacity))),
+            capacity,
+            batch: batch.min(capacity).max(1),
+            worker: OnceLock::new(),
+            dropped: AtomicU64::new(0),
+            closing: AtomicBool::new(false),
+            flushes: Mutex::new((0, 0)),
+            flushed: Condvar::new(),
+        }
+    }
+
+    fn spans(&self) -> MutexGuard<'_, Vec<SpanRecord>> {
+        self.spans.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn set_worker(&self, worker: Thread) {
+        let _ = self.worker.set(worker);
+    }
+
+    pub(crate) fn wake(&self) {
+        if let Some(worker) = self.worker.get() {
+            worker.unpark();
+        }
+    }
+
+    /// Queues a closed span's record, or drops and counts it when the queue is full (or
+    /// closed).
+    #[inline]
+    pub(crate) fn push(&self, record: SpanRecord) {
+        let mut spans = self.spans();
+        if spans.len() >= self.capacity || self.closing.load(Ordering::Relaxed) {
+            drop(spans);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        spans.push(record);
+        let full = spans.len() == self.batch;
+        drop(spans);
+        if full {
+            self.wake();
+        }
+    }
+
+    /// Records dropped because the queue was full.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.spans().len()
+    }
+
+    /// Swaps everything queued into `into` (which must be empty), keeping `into`'s
+    /// allocation for the producers.
+    pub(crate) fn take(&self, into: &mut Vec<SpanRecord>) {
+        debug_assert!(into.is_empty());
+        std::mem::swap(&mut *self.spans(), into);
+    }
+
+    /// Asks the worker for a flush and waits until it has exported what was queued, at
+    /// most `timeout`; `false` on timeout.
+    pub(crate) fn flush(&self, timeout: Duration) -> bool {
+        let mut flushes = self.flushes.lock().unwrap_or_else(PoisonError::into_inner);
+        flushes.0 += 1;
+        let wanted = flushes.0;
+        self.wake();
+        let (flushes, result) = self
+            .flushed
+            .wait_timeout_while(flushes, timeout, |(_, served)| *served < wanted)
+            .unwrap_or_else(PoisonError::into_inner);
+        drop(flushes);
+        !result.timed_out()
+    }
+
+    /// The flush requests made so far, read by the worker before it takes the queue.
+    pub(crate) fn flush_requests(&self) -> u64 {
+        self.flushes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0
+    }
+
+    /// The worker exported everything queued before request `served`.
+    pub(crate) fn flushed(&self, served: u64) {
+        let mut flushes = self.flushes.lock().unwrap_or_else(PoisonError::into_inner);
+        if served > flushes.1 {
+            flushes.1 = served;
+            self.flushed.notify_all();
+        }
+    }
+}
