@@ -84,22 +84,6 @@ pub(crate) fn span_fields(args: &Args, function: Option<&Ident>) -> Vec<SpanFiel
     out
 }
 
-/// The single-segment names among the metric fields `#[observe]` adds: a parameter of the
-/// same name is not recorded (tracing-attributes lets a field replace a parameter).
-pub(crate) fn own_field_names(args: &Args) -> Vec<String> {
-    let mut names = vec!["metric_name".to_owned()];
-    if args.metric.is_none() {
-        names.extend([
-            "metric_label_function".to_owned(),
-            "metric_label_module".to_owned(),
-        ]);
-    }
-    for label in args.labels.iter().flatten() {
-        names.push(format!("metric_label_{}", label.name.value()));
-    }
-    names
-}
-
 /// A user field with `#[instrument]`'s meaning: `name` alone is declared empty, `%name` and
 /// `?name` record the variable (or field path) `name`, `name = [%|?] value` records `value`.
 fn user_field(field: &Field) -> SpanField {

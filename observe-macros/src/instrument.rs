@@ -59,7 +59,6 @@ impl Instrument {
                 FieldName::Dotted(parts) if parts.len() == 1 => Some(parts[0].unraw().to_string()),
                 _ => None,
             })
-            .chain(fields::own_field_names(args))
             .collect();
         let mut all = param_fields(args, sig, &shadowing);
         all.extend(ours);
@@ -230,7 +229,8 @@ fn param_fields(args: &Args, sig: &Signature, shadowing: &[String]) -> Vec<SpanF
     bindings
         .into_iter()
         .filter(|(ident, _)| {
-            !skips.iter().any(|s| s == ident) && !shadowing.iter().any(|f| ident.unraw() == f)
+            !skips.iter().any(|s| s.unraw() == ident.unraw())
+                && !shadowing.iter().any(|f| ident.unraw() == f)
         })
         .map(|(ident, record)| {
             let kind = match record {
