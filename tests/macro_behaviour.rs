@@ -13,7 +13,7 @@ use capture::{CapturedSpan, capture, capture_async};
 use observe::{observe, observe_async};
 use tracing::Level;
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 struct Failure;
 
 impl std::fmt::Display for Failure {
@@ -32,6 +32,12 @@ fn assert_ok(span: &CapturedSpan) {
 
 fn assert_error(span: &CapturedSpan) {
     assert_eq!(span.field("observe.result"), Some("error"), "{span:#?}");
+    assert_eq!(span.field("otel.status_code"), Some("ERROR"), "{span:#?}");
+    assert!(span.closed, "{span:#?}");
+}
+
+fn assert_panicked(span: &CapturedSpan) {
+    assert_eq!(span.field("observe.result"), Some("panic"), "{span:#?}");
     assert_eq!(span.field("otel.status_code"), Some("ERROR"), "{span:#?}");
     assert!(span.closed, "{span:#?}");
 }
@@ -193,11 +199,11 @@ fn panics(p: bool) -> u32 {
 }
 
 #[test]
-fn panic_is_an_error_and_the_span_closes() {
+fn panic_is_recorded_and_the_span_closes() {
     let (_, cap) = capture(|| {
         assert!(catch_unwind(|| panics(true)).is_err());
     });
-    assert_error(&cap.span("panics"));
+    assert_panicked(&cap.span("panics"));
 }
 
 /// A callee whose span is filtered out must not mark its caller's span failed.
@@ -221,6 +227,106 @@ fn disabled_callee_does_not_mark_caller() {
     tracing::subscriber::with_default(subscriber, || assert_eq!(caller_handles_error(), 0));
     assert_ok(&captured.span("caller_handles_error"));
     assert_eq!(captured.spans().len(), 1);
+}
+
+/// Two `#[observe]` methods with one name and target (`Backend::get` calls `Cache::get`),
+/// the inner one filtered out: its `Err`, handled by the outer call, must not mark the
+/// outer span (the guard once picked its span by name and target, and found the caller's).
+#[derive(Debug)]
+struct Cache;
+#[derive(Debug)]
+struct Backend {
+    cache: Cache,
+}
+
+impl Cache {
+    #[observe(level = "debug")]
+    fn get(&self, key: &str) -> Result<u32, Failure> {
+        if key.is_empty() { Err(Failure) } else { Ok(1) }
+    }
+
+    #[observe(level = "debug")]
+    async fn fetch(&self, key: &str) -> Result<u32, Failure> {
+        tokio::task::yield_now().await;
+        self.get(key)
+    }
+}
+
+impl Backend {
+    #[observe]
+    fn get(&self, key: &str) -> Result<u32, Failure> {
+        Ok(self.cache.get(key).unwrap_or(0))
+    }
+
+    #[observe]
+    async fn fetch(&self, key: &str) -> Result<u32, Failure> {
+        tokio::task::yield_now().await;
+        Ok(self.cache.fetch(key).await.unwrap_or(0))
+    }
+}
+
+fn info_only() -> tracing_subscriber::filter::LevelFilter {
+    tracing_subscriber::filter::LevelFilter::INFO
+}
+
+#[test]
+fn disabled_callee_of_the_same_name_does_not_mark_caller() {
+    let store = Backend { cache: Cache };
+    let ((), cap) = capture::capture_filtered(info_only(), || {
+        assert_eq!(store.get(""), Ok(0));
+        assert_eq!(store.get("k"), Ok(1));
+    });
+    let gets = cap.spans();
+    assert_eq!(
+        gets.len(),
+        2,
+        "the `Cache::get` spans are disabled: {gets:#?}"
+    );
+    gets.iter().for_each(assert_ok);
+}
+
+#[test]
+fn disabled_async_callee_of_the_same_name_does_not_mark_caller() {
+    let store = Backend { cache: Cache };
+    let ((), cap) = capture::capture_filtered(info_only(), || {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(async {
+                assert_eq!(store.fetch("").await, Ok(0));
+                assert_eq!(store.fetch("k").await, Ok(1));
+            })
+    });
+    let fetches = cap.spans();
+    assert_eq!(fetches.len(), 2, "{fetches:#?}");
+    fetches.iter().for_each(assert_ok);
+}
+
+/// With both enabled, each span gets its own outcome.
+#[test]
+fn enabled_callee_of_the_same_name_is_marked_alone() {
+    let store = Backend { cache: Cache };
+    let (_, cap) = capture(|| store.get(""));
+    let gets = cap.spans();
+    let (outer, inner) = (&gets[0], &gets[1]);
+    assert_eq!(inner.parent, Some(outer.id));
+    assert_error(inner);
+    assert_ok(outer);
+}
+
+/// The outcome goes to the dispatcher that made the span, even when the future finishes
+/// where another one is the default (a future moved between threads with different
+/// thread-local dispatchers, here simulated on one thread).
+#[test]
+fn outcome_goes_to_the_span_s_own_dispatcher() {
+    let mut fut = Box::pin(fetch(true));
+    let (first, made) = capture(|| poll_once(&mut fut));
+    assert!(first.is_pending());
+    let (last, other) = capture(|| poll_once(&mut fut));
+    assert!(matches!(last, Poll::Ready(Err(Failure))));
+    drop(fut);
+    assert_error(&made.span("fetch"));
+    assert!(other.spans().is_empty());
 }
 
 // ---- methods, associated fns, generics, impl Trait ----
@@ -397,14 +503,14 @@ async fn async_panics() -> u32 {
 }
 
 #[test]
-fn async_panic_is_an_error() {
+fn async_panic_is_recorded() {
     let (_, cap) = capture(|| {
         let mut fut = Box::pin(async_panics());
         assert!(poll_once(&mut fut).is_pending());
         assert!(catch_unwind(AssertUnwindSafe(|| poll_once(&mut fut))).is_err());
         drop(fut);
     });
-    assert_error(&cap.span("async_panics"));
+    assert_panicked(&cap.span("async_panics"));
 }
 
 // ---- async fn in traits, native and #[async_trait] ----
@@ -563,6 +669,16 @@ fn observe_async_cancelled() {
         drop(fut);
     });
     let span = cap.span("never");
+    assert_eq!(span.field("observe.result"), Some("cancelled"));
+    assert!(span.closed);
+}
+
+/// The span of `observe_async!` exists from the macro on, so a task dropped before it ever
+/// ran was cancelled too.
+#[test]
+fn observe_async_dropped_unpolled_is_cancelled() {
+    let (_, cap) = capture(|| drop(observe_async!("unpolled", async { 1 })));
+    let span = cap.span("unpolled");
     assert_eq!(span.field("observe.result"), Some("cancelled"));
     assert!(span.closed);
 }

@@ -15,13 +15,11 @@ use crate::fields::{self, SpanField, Value};
 
 /// Everything the body shapes in `body.rs` need to instrument a function.
 pub(crate) struct Instrument {
-    /// The span's name: a string literal or the name of a `&'static str` constant.
-    pub name: TokenStream,
     /// The span's target (also the events'): as given, or `::core::module_path!()`.
     pub target: TokenStream,
     /// The span's `static` callsite items (`__OBSERVE_CALLSITE`).
     pub callsite: TokenStream,
-    /// The span, from `__observe_on: ::observe::__private::Enabled`.
+    /// The span, from `__observe_on: ::observe::__private::Enabled` (one expression).
     pub new_span: TokenStream,
     follows_from: Option<Expr>,
     err: Option<Event>,
@@ -85,7 +83,6 @@ impl Instrument {
         Instrument {
             err: event(&args.err, &error_level, true),
             ret: event(&args.ret, &level, false),
-            name,
             target,
             callsite,
             new_span,
