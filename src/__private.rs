@@ -8,8 +8,10 @@
 /// display}`, `event!` (for `err` / `ret`) and `Id`.
 pub use tracing;
 
+use std::fmt::Debug;
+
 use tracing::callsite::{Callsite as _, DefaultCallsite, Identifier};
-use tracing::field::{self, FieldSet, Value};
+use tracing::field::{self, DebugValue, FieldSet, Value};
 use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
 use tracing::metadata::Kind;
 use tracing::span::Record;
@@ -275,6 +277,51 @@ impl<T: ?Sized> IsErrOther for &T {
     }
 }
 
+// Autoref specialisation again, for arguments: `(&Probe(&arg)).__observe_debug()` resolves
+// to `DebugArg` when the argument's type implements `Debug` (its `&self` receiver matches
+// `&Probe<T>` at the by-value probe step, if `T: Debug` holds) and to `NoDebugArg`
+// otherwise (receiver `&&Probe<T>`, one autoref later). In a generic function the bound
+// must be provable there, so a `T` without a `Debug` bound is left out. `Probe` is never a
+// reference itself, so the two steps cannot both match an argument that is one.
+//
+// Both return the same type, a `Debug` trait object, so the expansion needs one shape and
+// rustc one instantiation of `DebugValue` per crate rather than one per argument type.
+
+#[doc(hidden)]
+pub struct Probe<'a, T>(pub &'a T);
+
+#[doc(hidden)]
+pub trait DebugArg<'a> {
+    fn __observe_debug(&self) -> Option<DebugValue<&'a dyn Debug>>;
+}
+
+impl<'a, T: Debug> DebugArg<'a> for Probe<'a, T> {
+    #[inline(always)]
+    fn __observe_debug(&self) -> Option<DebugValue<&'a dyn Debug>> {
+        Some(field::debug(self.0))
+    }
+}
+
+#[doc(hidden)]
+pub trait NoDebugArg<'a> {
+    fn __observe_debug(&self) -> Option<DebugValue<&'a dyn Debug>>;
+}
+
+impl<'a, T> NoDebugArg<'a> for &Probe<'a, T> {
+    #[inline(always)]
+    fn __observe_debug(&self) -> Option<DebugValue<&'a dyn Debug>> {
+        None
+    }
+}
+
+/// An argument's entry in the span's values: recorded with `Debug`, or (its type does not
+/// implement `Debug`) left empty: the field stays declared, because the callsite is a
+/// `static`, which cannot depend on the function's types.
+#[inline(always)]
+pub fn debug_arg<'a>(probed: &'a Option<DebugValue<&dyn Debug>>) -> Option<&'a dyn Value> {
+    probed.as_ref().map(|value| value as &dyn Value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{IsErrOther as _, IsErrResult as _};
@@ -291,5 +338,44 @@ mod tests {
         assert!(!(&"x").__observe_is_err());
         assert!(!(&&err).__observe_is_err());
         assert!(!(&()).__observe_is_err());
+    }
+
+    struct Opaque;
+
+    // As in `autoref_specialisation`, the explicit borrows are the shape the expansion
+    // emits; without them a type without `Debug` finds no method at all.
+
+    #[allow(clippy::needless_borrow)]
+    fn probed<T>(value: &T) -> Option<String> {
+        #[allow(unused_imports)]
+        use super::{DebugArg as _, NoDebugArg as _};
+        (&super::Probe(value))
+            .__observe_debug()
+            .map(|v| format!("{v:?}"))
+    }
+
+    #[allow(clippy::needless_borrow)]
+    fn probed_debug<T: std::fmt::Debug>(value: &T) -> Option<String> {
+        #[allow(unused_imports)]
+        use super::{DebugArg as _, NoDebugArg as _};
+        (&super::Probe(value))
+            .__observe_debug()
+            .map(|v| format!("{v:?}"))
+    }
+
+    // As emitted: `debug_arg(&(&Probe(&binding)).__observe_debug())`.
+    #[test]
+    #[allow(clippy::needless_borrow)]
+    fn debug_probe() {
+        use super::{DebugArg as _, NoDebugArg as _, Probe, debug_arg};
+        let text = "a";
+        let pair = (1, 2);
+        assert!(debug_arg(&(&Probe(&text)).__observe_debug()).is_some());
+        assert!(debug_arg(&(&Probe(&&pair)).__observe_debug()).is_some());
+        assert!(debug_arg(&(&Probe(&Opaque)).__observe_debug()).is_none());
+        assert!(debug_arg(&(&Probe(&&Opaque)).__observe_debug()).is_none());
+        assert_eq!(probed(&text), None, "no `Debug` bound in scope");
+        assert_eq!(probed_debug(&text).as_deref(), Some("\"a\""));
+        assert_eq!(probed_debug(&&pair).as_deref(), Some("(1, 2)"));
     }
 }

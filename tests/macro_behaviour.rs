@@ -232,9 +232,7 @@ fn disabled_callee_does_not_mark_caller() {
 /// Two `#[observe]` methods with one name and target (`Backend::get` calls `Cache::get`),
 /// the inner one filtered out: its `Err`, handled by the outer call, must not mark the
 /// outer span (the guard once picked its span by name and target, and found the caller's).
-#[derive(Debug)]
 struct Cache;
-#[derive(Debug)]
 struct Backend {
     cache: Cache,
 }
@@ -327,6 +325,68 @@ fn outcome_goes_to_the_span_s_own_dispatcher() {
     drop(fut);
     assert_error(&made.span("fetch"));
     assert!(other.spans().is_empty());
+}
+
+// ---- arguments without `Debug` ----
+
+/// Not `Debug`.
+struct Opaque {
+    weight: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Shown(u8);
+
+impl Opaque {
+    #[observe]
+    fn by_ref(&self, shown: &Shown, hidden: &Opaque, n: u32) -> u32 {
+        self.weight + hidden.weight + u32::from(shown.0) + n
+    }
+
+    #[observe(err)]
+    async fn by_value(self, shown: Shown) -> Result<u32, Failure> {
+        tokio::task::yield_now().await;
+        Ok(self.weight + u32::from(shown.0))
+    }
+}
+
+#[observe]
+fn unbounded<T: Clone>(item: T, label: &str) -> T {
+    let _ = label;
+    item.clone()
+}
+
+#[observe]
+fn bounded<T: std::fmt::Debug>(item: T) -> T {
+    item
+}
+
+#[test]
+fn arguments_without_debug_are_left_out() {
+    let (_, cap) = capture_async(|| async {
+        let opaque = Opaque { weight: 1 };
+        assert_eq!(opaque.by_ref(&Shown(2), &Opaque { weight: 3 }, 4), 10);
+        assert_eq!(opaque.by_value(Shown(5)).await, Ok(6));
+        assert_eq!(unbounded(Shown(6), "l").0, 6);
+        assert_eq!(bounded(Shown(7)).0, 7);
+    });
+    let declared_not_recorded = |span: &CapturedSpan, field: &str| {
+        assert!(span.declared.iter().any(|f| f == field), "{span:#?}");
+        assert_eq!(span.field(field), None, "{span:#?}");
+    };
+    let by_ref = cap.span("by_ref");
+    declared_not_recorded(&by_ref, "self");
+    declared_not_recorded(&by_ref, "hidden");
+    assert_eq!(by_ref.field("shown"), Some("Shown(2)"));
+    assert_eq!(by_ref.field("n"), Some("4"));
+    let by_value = cap.span("by_value");
+    declared_not_recorded(&by_value, "self");
+    assert_eq!(by_value.field("shown"), Some("Shown(5)"));
+    assert_ok(&by_value);
+    let unbounded = cap.span("unbounded");
+    declared_not_recorded(&unbounded, "item");
+    assert_eq!(unbounded.field("label"), Some("l"));
+    assert_eq!(cap.span("bounded").field("item"), Some("Shown(7)"));
 }
 
 // ---- methods, associated fns, generics, impl Trait ----

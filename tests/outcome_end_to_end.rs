@@ -28,10 +28,8 @@ impl std::fmt::Display for Failure {
     }
 }
 
-#[derive(Debug)]
 struct Cache;
 
-#[derive(Debug)]
 struct Backend {
     cache: Cache,
 }

@@ -26,6 +26,9 @@ pub(crate) enum Value {
     Empty,
     /// An expression recorded as a `Value`, with `Display` or with `Debug`.
     Expr(Kind, TokenStream),
+    /// An argument binding recorded with `Debug` if its type implements it, and left
+    /// empty otherwise (decided by autoref specialisation, `__private::Probe`).
+    DebugIfImplemented(Ident),
 }
 
 pub(crate) struct SpanField {
@@ -134,10 +137,14 @@ pub(crate) fn callsite(
     }
 }
 
-/// `&[Some(&value), None, ..]`: the values for `Enabled::span`, one per field.
+/// `&[Some(&value), None, ..]`: the values for `Enabled::span`, one per field. An entry
+/// for a [`Value::DebugIfImplemented`] argument needs [`probe_traits`] in scope.
 pub(crate) fn values(fields: &[SpanField]) -> TokenStream {
     let values = fields.iter().map(|f| match &f.value {
         Value::Empty => quote!(::core::option::Option::None),
+        Value::DebugIfImplemented(ident) => quote!(
+            ::observe::__private::debug_arg(&(&::observe::__private::Probe(&#ident)).__observe_debug())
+        ),
         Value::Expr(kind, expr) => {
             let expr = parenthesised(expr);
             let value = match kind {
@@ -149,6 +156,21 @@ pub(crate) fn values(fields: &[SpanField]) -> TokenStream {
         }
     });
     quote!(&[#(#values),*])
+}
+
+/// Whether any field needs [`probe_traits`] in scope.
+pub(crate) fn probes(fields: &[SpanField]) -> bool {
+    fields
+        .iter()
+        .any(|f| matches!(f.value, Value::DebugIfImplemented(_)))
+}
+
+/// The `use` that brings the two `__observe_debug` methods into scope for [`values`].
+pub(crate) fn probe_traits() -> TokenStream {
+    quote! {
+        #[allow(unused_imports)]
+        use ::observe::__private::{DebugArg as _, NoDebugArg as _};
+    }
 }
 
 /// `expr` ready to follow `&`: in parentheses unless it is a single token tree or a
