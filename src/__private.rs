@@ -284,8 +284,11 @@ impl<T: ?Sized> IsErrOther for &T {
 // must be provable there, so a `T` without a `Debug` bound is left out. `Probe` is never a
 // reference itself, so the two steps cannot both match an argument that is one.
 //
-// Both return the same type, a `Debug` trait object, so the expansion needs one shape and
-// rustc one instantiation of `DebugValue` per crate rather than one per argument type.
+// Both return `Option<DebugValue<&dyn Debug>>`, which is itself a `Value` (recording
+// nothing when `None`), so the span's value for the argument is `Some(&probed)`, the shape
+// `Some(&debug(&arg))` had, and rustc makes one `DebugValue` type per crate rather than one
+// per argument type. The field stays declared either way: the callsite is a `static`,
+// which cannot depend on the function's types.
 
 #[doc(hidden)]
 pub struct Probe<'a, T>(pub &'a T);
@@ -296,7 +299,7 @@ pub trait DebugArg<'a> {
 }
 
 impl<'a, T: Debug> DebugArg<'a> for Probe<'a, T> {
-    #[inline(always)]
+    #[inline]
     fn __observe_debug(&self) -> Option<DebugValue<&'a dyn Debug>> {
         Some(field::debug(self.0))
     }
@@ -308,18 +311,10 @@ pub trait NoDebugArg<'a> {
 }
 
 impl<'a, T> NoDebugArg<'a> for &Probe<'a, T> {
-    #[inline(always)]
+    #[inline]
     fn __observe_debug(&self) -> Option<DebugValue<&'a dyn Debug>> {
         None
     }
-}
-
-/// An argument's entry in the span's values: recorded with `Debug`, or (its type does not
-/// implement `Debug`) left empty: the field stays declared, because the callsite is a
-/// `static`, which cannot depend on the function's types.
-#[inline(always)]
-pub fn debug_arg<'a>(probed: &'a Option<DebugValue<&dyn Debug>>) -> Option<&'a dyn Value> {
-    probed.as_ref().map(|value| value as &dyn Value)
 }
 
 #[cfg(test)]
@@ -363,17 +358,18 @@ mod tests {
             .map(|v| format!("{v:?}"))
     }
 
-    // As emitted: `debug_arg(&(&Probe(&binding)).__observe_debug())`.
+    // As emitted: `Some(&(&Probe(&binding)).__observe_debug())`, an `Option<DebugValue>`
+    // that is recorded as a value (and records nothing when `None`).
     #[test]
     #[allow(clippy::needless_borrow)]
     fn debug_probe() {
-        use super::{DebugArg as _, NoDebugArg as _, Probe, debug_arg};
+        use super::{DebugArg as _, NoDebugArg as _, Probe};
         let text = "a";
         let pair = (1, 2);
-        assert!(debug_arg(&(&Probe(&text)).__observe_debug()).is_some());
-        assert!(debug_arg(&(&Probe(&&pair)).__observe_debug()).is_some());
-        assert!(debug_arg(&(&Probe(&Opaque)).__observe_debug()).is_none());
-        assert!(debug_arg(&(&Probe(&&Opaque)).__observe_debug()).is_none());
+        assert!((&Probe(&text)).__observe_debug().is_some());
+        assert!((&Probe(&&pair)).__observe_debug().is_some());
+        assert!((&Probe(&Opaque)).__observe_debug().is_none());
+        assert!((&Probe(&&Opaque)).__observe_debug().is_none());
         assert_eq!(probed(&text), None, "no `Debug` bound in scope");
         assert_eq!(probed_debug(&text).as_deref(), Some("\"a\""));
         assert_eq!(probed_debug(&&pair).as_deref(), Some("(1, 2)"));

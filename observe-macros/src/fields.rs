@@ -142,9 +142,10 @@ pub(crate) fn callsite(
 pub(crate) fn values(fields: &[SpanField]) -> TokenStream {
     let values = fields.iter().map(|f| match &f.value {
         Value::Empty => quote!(::core::option::Option::None),
-        Value::DebugIfImplemented(ident) => quote!(
-            ::observe::__private::debug_arg(&(&::observe::__private::Probe(&#ident)).__observe_debug())
-        ),
+        // An `Option<DebugValue>`, itself a `Value` that records nothing when `None`.
+        Value::DebugIfImplemented(ident) => quote!(::core::option::Option::Some(
+            &(&::observe::__private::Probe(&#ident)).__observe_debug()
+        )),
         Value::Expr(kind, expr) => {
             let expr = parenthesised(expr);
             let value = match kind {
