@@ -8,11 +8,14 @@
 /// display}`, `event!` (for `err` / `ret`) and `Id`.
 pub use tracing;
 
+use std::fmt::Debug;
+
 use tracing::callsite::{Callsite as _, DefaultCallsite, Identifier};
-use tracing::field::{self, FieldSet, Value};
+use tracing::field::{self, DebugValue, FieldSet, Value};
 use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
 use tracing::metadata::Kind;
-use tracing::{Level, Metadata, Span};
+use tracing::span::Record;
+use tracing::{Dispatch, Level, Metadata, Span};
 
 /// A span callsite, as `tracing::span!` declares it (`static`, registered on first use).
 pub type Callsite = DefaultCallsite;
@@ -137,67 +140,99 @@ const STATUS: &str = "otel.status_code";
 
 /// Records the outcome of one instrumented call on its span, but only when it failed.
 ///
-/// Created first thing inside the instrumented body (so the span is current whenever the
-/// guard is finished or dropped), then consumed by [`finish_ok`](Self::finish_ok) or
-/// [`finish_err`](Self::finish_err). If it is dropped instead, the body never finished:
-/// it panicked (`observe.result = "error"`) or, for a future, was dropped before
-/// completion (`observe.result = "cancelled"`).
+/// Made from the instrumented span right after it is created, then consumed by
+/// [`finish_ok`](Self::finish_ok) or [`finish_err`](Self::finish_err). If it is dropped
+/// instead, the body never finished: it panicked (`observe.result = "panic"`) or, for a
+/// future, was dropped before completion (`observe.result = "cancelled"`).
 ///
-/// The guard holds the span's name and target so that it records on *its* span only:
-/// when the instrumented span is disabled (filtered out), `Span::current()` is the
-/// caller's span, which must not be marked failed for an error its callee returned.
+/// The guard knows its span exactly (id, the dispatcher that created it, and its
+/// callsite's metadata) and records through that dispatcher by id, as `Span::record`
+/// would, but without holding a `Span`: holding one would mean a `clone_span` and a
+/// `drop_span` the subscriber sees (tracing-mock expectations written for
+/// `#[tracing::instrument]` reject both), and `Span::current()` would find the caller's
+/// span whenever this one is disabled. A disabled span gives a guard that records nothing.
 #[must_use]
 pub struct OutcomeGuard {
-    name: &'static str,
-    target: &'static str,
+    span: Option<OwnSpan>,
+}
+
+/// What an [`OutcomeGuard`] records on. The dispatcher is the span's own rather than the
+/// thread's current one: a future may be finished on a thread whose default dispatcher
+/// is another (and whose ids mean other spans). Cloning it costs nothing for the global
+/// dispatcher and one reference count for a scoped one, against the subscriber call that
+/// made the span.
+struct OwnSpan {
+    id: tracing::Id,
+    dispatch: Dispatch,
+    meta: &'static Meta,
 }
 
 impl OutcomeGuard {
+    /// The guard for `span`, the instrumented span (possibly disabled).
+    #[inline]
+    pub fn new(span: &Span) -> Self {
+        let span = span.metadata().and_then(|meta| {
+            span.with_subscriber(|(id, dispatch)| OwnSpan {
+                id: id.clone(),
+                dispatch: dispatch.clone(),
+                meta,
+            })
+        });
+        OutcomeGuard { span }
+    }
+
+    /// The guard for a span that was not created (its level is filtered out).
     #[inline(always)]
-    pub const fn new(name: &'static str, target: &'static str) -> Self {
-        OutcomeGuard { name, target }
+    pub const fn disabled() -> Self {
+        OutcomeGuard { span: None }
     }
 
     /// The call succeeded: record nothing (the layers treat an empty `observe.result` as
-    /// `ok`), and skip the `Drop` work entirely.
+    /// `ok`), and leave `Drop` nothing to do.
     #[inline(always)]
-    pub fn finish_ok(self) {
-        core::mem::forget(self);
+    pub fn finish_ok(mut self) {
+        self.span = None;
     }
 
-    /// The call returned `Err`.
-    #[cold]
-    #[inline(never)]
-    pub fn finish_err(self) {
-        self.record("error", true);
-        core::mem::forget(self);
+    /// The call returned `Err`. The span is taken out first, so that a subscriber that
+    /// panics while recording does not get a second `record` from `Drop` mid-unwind.
+    #[inline]
+    pub fn finish_err(mut self) {
+        if let Some(span) = self.span.take() {
+            span.record("error", true);
+        }
     }
+}
 
+impl OwnSpan {
+    /// One `record` call with `observe.result` and, when the call failed,
+    /// `otel.status_code = "ERROR"`.
     #[cold]
     #[inline(never)]
     fn record(&self, result: &'static str, failed: bool) {
-        let span = tracing::Span::current();
-        let ours = span.metadata().is_some_and(|meta| {
-            meta.name() == self.name
-                && meta.target() == self.target
-                && meta.fields().field(RESULT).is_some()
-        });
-        if ours {
-            span.record(RESULT, result);
-            if failed {
-                span.record(STATUS, "ERROR");
-            }
-        }
+        let fields = self.meta.fields();
+        let (Some(result_field), Some(status_field)) = (fields.field(RESULT), fields.field(STATUS))
+        else {
+            return;
+        };
+        let status = "ERROR";
+        let values = [
+            (&result_field, Some(&result as &dyn Value)),
+            (&status_field, failed.then_some(&status as &dyn Value)),
+        ];
+        self.dispatch
+            .record(&self.id, &Record::new(&fields.value_set(&values)));
     }
 }
 
 impl Drop for OutcomeGuard {
     fn drop(&mut self) {
+        let Some(span) = self.span.take() else { return };
         if std::thread::panicking() {
-            self.record("error", true);
+            span.record("panic", true);
         } else {
             // Only a future can be dropped half-way without panicking.
-            self.record("cancelled", false);
+            span.record("cancelled", false);
         }
     }
 }
@@ -242,6 +277,46 @@ impl<T: ?Sized> IsErrOther for &T {
     }
 }
 
+// Autoref specialisation again, for arguments: `(&Probe(&arg)).__observe_debug()` resolves
+// to `DebugArg` when the argument's type implements `Debug` (its `&self` receiver matches
+// `&Probe<T>` at the by-value probe step, if `T: Debug` holds) and to `NoDebugArg`
+// otherwise (receiver `&&Probe<T>`, one autoref later). In a generic function the bound
+// must be provable there, so a `T` without a `Debug` bound is left out. `Probe` is never a
+// reference itself, so the two steps cannot both match an argument that is one.
+//
+// Both return `Option<DebugValue<&dyn Debug>>`, which is itself a `Value` (recording
+// nothing when `None`), so the span's value for the argument is `Some(&probed)`, the shape
+// `Some(&debug(&arg))` had, and rustc makes one `DebugValue` type per crate rather than one
+// per argument type. The field stays declared either way: the callsite is a `static`,
+// which cannot depend on the function's types.
+
+#[doc(hidden)]
+pub struct Probe<'a, T>(pub &'a T);
+
+#[doc(hidden)]
+pub trait DebugArg<'a> {
+    fn __observe_debug(&self) -> Option<DebugValue<&'a dyn Debug>>;
+}
+
+impl<'a, T: Debug> DebugArg<'a> for Probe<'a, T> {
+    #[inline]
+    fn __observe_debug(&self) -> Option<DebugValue<&'a dyn Debug>> {
+        Some(field::debug(self.0))
+    }
+}
+
+#[doc(hidden)]
+pub trait NoDebugArg<'a> {
+    fn __observe_debug(&self) -> Option<DebugValue<&'a dyn Debug>>;
+}
+
+impl<'a, T> NoDebugArg<'a> for &Probe<'a, T> {
+    #[inline]
+    fn __observe_debug(&self) -> Option<DebugValue<&'a dyn Debug>> {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{IsErrOther as _, IsErrResult as _};
@@ -258,5 +333,45 @@ mod tests {
         assert!(!(&"x").__observe_is_err());
         assert!(!(&&err).__observe_is_err());
         assert!(!(&()).__observe_is_err());
+    }
+
+    struct Opaque;
+
+    // As in `autoref_specialisation`, the explicit borrows are the shape the expansion
+    // emits; without them a type without `Debug` finds no method at all.
+
+    #[allow(clippy::needless_borrow)]
+    fn probed<T>(value: &T) -> Option<String> {
+        #[allow(unused_imports)]
+        use super::{DebugArg as _, NoDebugArg as _};
+        (&super::Probe(value))
+            .__observe_debug()
+            .map(|v| format!("{v:?}"))
+    }
+
+    #[allow(clippy::needless_borrow)]
+    fn probed_debug<T: std::fmt::Debug>(value: &T) -> Option<String> {
+        #[allow(unused_imports)]
+        use super::{DebugArg as _, NoDebugArg as _};
+        (&super::Probe(value))
+            .__observe_debug()
+            .map(|v| format!("{v:?}"))
+    }
+
+    // As emitted: `Some(&(&Probe(&binding)).__observe_debug())`, an `Option<DebugValue>`
+    // that is recorded as a value (and records nothing when `None`).
+    #[test]
+    #[allow(clippy::needless_borrow)]
+    fn debug_probe() {
+        use super::{DebugArg as _, NoDebugArg as _, Probe};
+        let text = "a";
+        let pair = (1, 2);
+        assert!((&Probe(&text)).__observe_debug().is_some());
+        assert!((&Probe(&&pair)).__observe_debug().is_some());
+        assert!((&Probe(&Opaque)).__observe_debug().is_none());
+        assert!((&Probe(&&Opaque)).__observe_debug().is_none());
+        assert_eq!(probed(&text), None, "no `Debug` bound in scope");
+        assert_eq!(probed_debug(&text).as_deref(), Some("\"a\""));
+        assert_eq!(probed_debug(&&pair).as_deref(), Some("(1, 2)"));
     }
 }

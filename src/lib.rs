@@ -24,12 +24,13 @@ extern crate self as observe;
 /// #[derive(Debug)]
 /// struct Event { kind: &'static str }
 ///
-/// #[derive(Debug)]
+/// // Not `Debug`: `self` is left out of the span (`event` is recorded).
 /// struct Db { table: String }
 ///
 /// impl Db {
 ///     // Counter `db_event_total{event_table, event_type, result}` and histogram
-///     // `db_event_duration_seconds{..}`; an OTel client span; an `error` event on `Err`.
+///     // `db_event_duration_seconds{..}`; an OTel client span; an `error` event on `Err`,
+///     // after `observe.result = "error"` is recorded on the span.
 ///     #[observe(metric = "db_event",
 ///               labels(event_table = self.table.as_str(), event_type = %event.kind),
 ///               otel_kind = "client", err)]
@@ -41,8 +42,9 @@ extern crate self as observe;
 ///     }
 /// }
 ///
-/// // Without `metric`: `function_calls_total{function="checksum", module="..."}`.
-/// #[observe(skip(data), ret)]
+/// // Without `metric`: `function_calls_total{function="checksum", module="..."}`; the
+/// // span is named `bytes.checksum` (a bare string names it, as with `#[instrument]`).
+/// #[observe("bytes.checksum", skip(data), ret)]
 /// fn checksum(data: &[u8]) -> u32 {
 ///     data.iter().map(|&b| u32::from(b)).sum()
 /// }

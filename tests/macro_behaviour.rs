@@ -13,7 +13,7 @@ use capture::{CapturedSpan, capture, capture_async};
 use observe::{observe, observe_async};
 use tracing::Level;
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 struct Failure;
 
 impl std::fmt::Display for Failure {
@@ -32,6 +32,12 @@ fn assert_ok(span: &CapturedSpan) {
 
 fn assert_error(span: &CapturedSpan) {
     assert_eq!(span.field("observe.result"), Some("error"), "{span:#?}");
+    assert_eq!(span.field("otel.status_code"), Some("ERROR"), "{span:#?}");
+    assert!(span.closed, "{span:#?}");
+}
+
+fn assert_panicked(span: &CapturedSpan) {
+    assert_eq!(span.field("observe.result"), Some("panic"), "{span:#?}");
     assert_eq!(span.field("otel.status_code"), Some("ERROR"), "{span:#?}");
     assert!(span.closed, "{span:#?}");
 }
@@ -193,11 +199,11 @@ fn panics(p: bool) -> u32 {
 }
 
 #[test]
-fn panic_is_an_error_and_the_span_closes() {
+fn panic_is_recorded_and_the_span_closes() {
     let (_, cap) = capture(|| {
         assert!(catch_unwind(|| panics(true)).is_err());
     });
-    assert_error(&cap.span("panics"));
+    assert_panicked(&cap.span("panics"));
 }
 
 /// A callee whose span is filtered out must not mark its caller's span failed.
@@ -221,6 +227,166 @@ fn disabled_callee_does_not_mark_caller() {
     tracing::subscriber::with_default(subscriber, || assert_eq!(caller_handles_error(), 0));
     assert_ok(&captured.span("caller_handles_error"));
     assert_eq!(captured.spans().len(), 1);
+}
+
+/// Two `#[observe]` methods with one name and target (`Backend::get` calls `Cache::get`),
+/// the inner one filtered out: its `Err`, handled by the outer call, must not mark the
+/// outer span (the guard once picked its span by name and target, and found the caller's).
+struct Cache;
+struct Backend {
+    cache: Cache,
+}
+
+impl Cache {
+    #[observe(level = "debug")]
+    fn get(&self, key: &str) -> Result<u32, Failure> {
+        if key.is_empty() { Err(Failure) } else { Ok(1) }
+    }
+
+    #[observe(level = "debug")]
+    async fn fetch(&self, key: &str) -> Result<u32, Failure> {
+        tokio::task::yield_now().await;
+        self.get(key)
+    }
+}
+
+impl Backend {
+    #[observe]
+    fn get(&self, key: &str) -> Result<u32, Failure> {
+        Ok(self.cache.get(key).unwrap_or(0))
+    }
+
+    #[observe]
+    async fn fetch(&self, key: &str) -> Result<u32, Failure> {
+        tokio::task::yield_now().await;
+        Ok(self.cache.fetch(key).await.unwrap_or(0))
+    }
+}
+
+fn info_only() -> tracing_subscriber::filter::LevelFilter {
+    tracing_subscriber::filter::LevelFilter::INFO
+}
+
+#[test]
+fn disabled_callee_of_the_same_name_does_not_mark_caller() {
+    let store = Backend { cache: Cache };
+    let ((), cap) = capture::capture_filtered(info_only(), || {
+        assert_eq!(store.get(""), Ok(0));
+        assert_eq!(store.get("k"), Ok(1));
+    });
+    let gets = cap.spans();
+    assert_eq!(
+        gets.len(),
+        2,
+        "the `Cache::get` spans are disabled: {gets:#?}"
+    );
+    gets.iter().for_each(assert_ok);
+}
+
+#[test]
+fn disabled_async_callee_of_the_same_name_does_not_mark_caller() {
+    let store = Backend { cache: Cache };
+    let ((), cap) = capture::capture_filtered(info_only(), || {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(async {
+                assert_eq!(store.fetch("").await, Ok(0));
+                assert_eq!(store.fetch("k").await, Ok(1));
+            })
+    });
+    let fetches = cap.spans();
+    assert_eq!(fetches.len(), 2, "{fetches:#?}");
+    fetches.iter().for_each(assert_ok);
+}
+
+/// With both enabled, each span gets its own outcome.
+#[test]
+fn enabled_callee_of_the_same_name_is_marked_alone() {
+    let store = Backend { cache: Cache };
+    let (_, cap) = capture(|| store.get(""));
+    let gets = cap.spans();
+    let (outer, inner) = (&gets[0], &gets[1]);
+    assert_eq!(inner.parent, Some(outer.id));
+    assert_error(inner);
+    assert_ok(outer);
+}
+
+/// The outcome goes to the dispatcher that made the span, even when the future finishes
+/// where another one is the default (a future moved between threads with different
+/// thread-local dispatchers, here simulated on one thread).
+#[test]
+fn outcome_goes_to_the_span_s_own_dispatcher() {
+    let mut fut = Box::pin(fetch(true));
+    let (first, made) = capture(|| poll_once(&mut fut));
+    assert!(first.is_pending());
+    let (last, other) = capture(|| poll_once(&mut fut));
+    assert!(matches!(last, Poll::Ready(Err(Failure))));
+    drop(fut);
+    assert_error(&made.span("fetch"));
+    assert!(other.spans().is_empty());
+}
+
+// ---- arguments without `Debug` ----
+
+/// Not `Debug`.
+struct Opaque {
+    weight: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Shown(u8);
+
+impl Opaque {
+    #[observe]
+    fn by_ref(&self, shown: &Shown, hidden: &Opaque, n: u32) -> u32 {
+        self.weight + hidden.weight + u32::from(shown.0) + n
+    }
+
+    #[observe(err)]
+    async fn by_value(self, shown: Shown) -> Result<u32, Failure> {
+        tokio::task::yield_now().await;
+        Ok(self.weight + u32::from(shown.0))
+    }
+}
+
+#[observe]
+fn unbounded<T: Clone>(item: T, label: &str) -> T {
+    let _ = label;
+    item.clone()
+}
+
+#[observe]
+fn bounded<T: std::fmt::Debug>(item: T) -> T {
+    item
+}
+
+#[test]
+fn arguments_without_debug_are_left_out() {
+    let (_, cap) = capture_async(|| async {
+        let opaque = Opaque { weight: 1 };
+        assert_eq!(opaque.by_ref(&Shown(2), &Opaque { weight: 3 }, 4), 10);
+        assert_eq!(opaque.by_value(Shown(5)).await, Ok(6));
+        assert_eq!(unbounded(Shown(6), "l").0, 6);
+        assert_eq!(bounded(Shown(7)).0, 7);
+    });
+    let declared_not_recorded = |span: &CapturedSpan, field: &str| {
+        assert!(span.declared.iter().any(|f| f == field), "{span:#?}");
+        assert_eq!(span.field(field), None, "{span:#?}");
+    };
+    let by_ref = cap.span("by_ref");
+    declared_not_recorded(&by_ref, "self");
+    declared_not_recorded(&by_ref, "hidden");
+    assert_eq!(by_ref.field("shown"), Some("Shown(2)"));
+    assert_eq!(by_ref.field("n"), Some("4"));
+    let by_value = cap.span("by_value");
+    declared_not_recorded(&by_value, "self");
+    assert_eq!(by_value.field("shown"), Some("Shown(5)"));
+    assert_ok(&by_value);
+    let unbounded = cap.span("unbounded");
+    declared_not_recorded(&unbounded, "item");
+    assert_eq!(unbounded.field("label"), Some("l"));
+    assert_eq!(cap.span("bounded").field("item"), Some("Shown(7)"));
 }
 
 // ---- methods, associated fns, generics, impl Trait ----
@@ -397,14 +563,14 @@ async fn async_panics() -> u32 {
 }
 
 #[test]
-fn async_panic_is_an_error() {
+fn async_panic_is_recorded() {
     let (_, cap) = capture(|| {
         let mut fut = Box::pin(async_panics());
         assert!(poll_once(&mut fut).is_pending());
         assert!(catch_unwind(AssertUnwindSafe(|| poll_once(&mut fut))).is_err());
         drop(fut);
     });
-    assert_error(&cap.span("async_panics"));
+    assert_panicked(&cap.span("async_panics"));
 }
 
 // ---- async fn in traits, native and #[async_trait] ----
@@ -563,6 +729,16 @@ fn observe_async_cancelled() {
         drop(fut);
     });
     let span = cap.span("never");
+    assert_eq!(span.field("observe.result"), Some("cancelled"));
+    assert!(span.closed);
+}
+
+/// The span of `observe_async!` exists from the macro on, so a task dropped before it ever
+/// ran was cancelled too.
+#[test]
+fn observe_async_dropped_unpolled_is_cancelled() {
+    let (_, cap) = capture(|| drop(observe_async!("unpolled", async { 1 })));
+    let span = cap.span("unpolled");
     assert_eq!(span.field("observe.result"), Some("cancelled"));
     assert!(span.closed);
 }

@@ -133,6 +133,14 @@ twice! {
     #[attr(name = "custom.span", target = "custom_target", level = "debug")]
     pub fn renamed() {}
 
+    #[attr("bare.name", level = "debug")]
+    pub fn bare_name() {}
+
+    #[attr(ret, "bare.last")]
+    pub fn bare_name_last() -> u8 {
+        1
+    }
+
     #[attr(err)]
     pub fn err_display(fail: bool) -> Result<u8, Failure> {
         if fail { Err(Failure) } else { Ok(1) }
@@ -235,6 +243,8 @@ twice! {
         svc.method(1);
         svc.method_skip(2);
         renamed();
+        bare_name();
+        bare_name_last();
         let _ = err_display(false);
         let _ = err_display(true);
         let _ = err_debug(true);
@@ -409,6 +419,9 @@ fn arguments_fields_and_events_as_documented() {
     let method = cap.span("method");
     assert_eq!(method.field("self"), Some("Svc { name: \"svc\" }"));
     assert_eq!(cap.span("method_skip").field("self"), None);
+
+    assert_eq!(cap.span("bare.name").level, Level::DEBUG);
+    assert_eq!(cap.span("bare.last").events.len(), 1);
 
     let renamed = cap.span("custom.span");
     assert_eq!(

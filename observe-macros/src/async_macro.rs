@@ -110,9 +110,10 @@ fn expand(tokens: TokenStream) -> syn::Result<TokenStream> {
             }
         };
         ::observe::__private::follow_current(&__observe_span);
+        // Moved into the future: dropped with it (recording `cancelled`) if it never ends.
+        let __observe_guard = ::observe::__private::OutcomeGuard::new(&__observe_span);
         ::observe::__private::tracing::Instrument::instrument(
             async move {
-                let __observe_guard = ::observe::__private::OutcomeGuard::new(#name, #target);
                 let __observe_ret = __observe_future.await;
                 if {
                     #[allow(unused_imports)]

@@ -70,16 +70,21 @@ impl Args {
             Macro::Async => ASYNC_OPTIONS,
         };
         while !input.is_empty() {
+            // `#[observe("name")]`: a bare string names the span, as `#[instrument]` allows.
             if input.peek(LitStr) && which == Macro::Attribute {
                 let lit: LitStr = input.parse()?;
-                return Err(syn::Error::new(
-                    lit.span(),
-                    format!(
-                        "a bare string is not an option of #[observe]; \
-                         write `name = {}` to name the span",
-                        lit.to_token_stream()
-                    ),
-                ));
+                if args.name.is_some() {
+                    return Err(duplicate_name(lit.span()));
+                }
+                seen.push("name".to_owned());
+                args.name = Some(StrOrIdent::Str(lit));
+                if input.is_empty() {
+                    break;
+                }
+                input
+                    .parse::<Token![,]>()
+                    .map_err(|e| syn::Error::new(e.span(), "expected `,` after the span name"))?;
+                continue;
             }
             let key = input.call(Ident::parse_any).map_err(|e| {
                 syn::Error::new(e.span(), format!("expected an option: {}", list(allowed)))
@@ -87,6 +92,9 @@ impl Args {
             let key_str = key.unraw().to_string();
             if !allowed.contains(&key_str.as_str()) {
                 return Err(unknown_option(&key, &key_str, which, allowed));
+            }
+            if key_str == "name" && args.name.is_some() {
+                return Err(duplicate_name(key.span()));
             }
             if seen.contains(&key_str) {
                 return Err(syn::Error::new(
@@ -153,6 +161,14 @@ fn unknown_option(key: &Ident, key_str: &str, which: Macro, allowed: &[&str]) ->
     }
     msg.push_str(&format!("\nallowed options: {}", list(allowed)));
     syn::Error::new(key.span(), msg)
+}
+
+fn duplicate_name(span: Span) -> syn::Error {
+    syn::Error::new(
+        span,
+        "the span name is given twice: a bare string (`#[observe(\"name\")]`) and \
+         `name = ..` both name the span; give one of them",
+    )
 }
 
 fn skip_conflict(key: &Ident, _other: &Ident) -> syn::Error {

@@ -15,9 +15,10 @@
 //! hold a `return`, a `?` or a macro that might expand to one, they run in a closure (an
 //! async block for futures) so that the outcome is still seen.
 //!
-//! In every shape the outcome guard is created inside the instrumented code, i.e. while the
-//! span is entered, and it is finished or dropped there too (tracing's `Instrumented`
-//! enters the span while dropping the inner future, so cancellation is recorded on it).
+//! In every shape the outcome guard is made from the span just created, and it is finished
+//! or dropped while the span is entered (tracing's `Instrumented` enters the span while
+//! dropping the inner future, so cancellation is recorded in it too). It records on that
+//! span by id, never on `Span::current()`.
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use quote::{format_ident, quote};
@@ -167,17 +168,22 @@ pub(crate) fn sync_fn(inst: &Instrument, ret: &ReturnType, stmts: TokenStream) -
     let guarded = guarded(inst, &output, stmts, false);
     // Left uninitialised unless the span is enabled (tracing-attributes' trick): with its
     // level filtered out, the call costs one comparison and no `Span` is built or dropped.
+    // The guard is declared after the entered span, so it is dropped first (a panic is
+    // recorded while the span is still entered).
     quote! {
         #callsite
         let __observe_span;
         let __observe_entered;
-        if let ::core::option::Option::Some(__observe_on) =
+        let __observe_guard = if let ::core::option::Option::Some(__observe_on) =
             ::observe::__private::enabled(&__OBSERVE_CALLSITE)
         {
             __observe_span = #new_span;
             #follows
             __observe_entered = __observe_span.enter();
-        }
+            ::observe::__private::OutcomeGuard::new(&__observe_span)
+        } else {
+            ::observe::__private::OutcomeGuard::disabled()
+        };
         #guarded
     }
 }
@@ -194,12 +200,15 @@ fn instrumented_future(inst: &Instrument, output: &Output, stmts: TokenStream) -
     let new_span = &inst.new_span;
     let follows = inst.follows_from(&format_ident!("__observe_span"));
     let guarded = guarded(inst, output, stmts, true);
+    // The guard is made from the span here and moved into the future it instruments, so it
+    // is finished (or dropped, on cancellation) inside `Instrumented`.
     quote! {
         #callsite
         let __observe_span = match ::observe::__private::enabled(&__OBSERVE_CALLSITE) {
             ::core::option::Option::Some(__observe_on) => #new_span,
             ::core::option::Option::None => ::observe::__private::tracing::Span::none(),
         };
+        let __observe_guard = ::observe::__private::OutcomeGuard::new(&__observe_span);
         let __observe_future = async move { #guarded };
         if !__observe_span.is_disabled() {
             #follows
@@ -211,10 +220,8 @@ fn instrumented_future(inst: &Instrument, output: &Output, stmts: TokenStream) -
     }
 }
 
-/// `guard; let ret = <stmts>; <outcome and events>; ret`
+/// `let ret = <stmts>; <outcome and events>; ret`, with `__observe_guard` in scope.
 fn guarded(inst: &Instrument, output: &Output, stmts: TokenStream, in_async: bool) -> TokenStream {
-    let name = &inst.name;
-    let target = &inst.target;
     let annotation = output.annotation();
     // In a plain block, a body that diverges (`panic!()`, `loop {}`) makes what follows
     // unreachable: that is not the user's code to warn about.
@@ -246,7 +253,6 @@ fn guarded(inst: &Instrument, output: &Output, stmts: TokenStream, in_async: boo
     };
     let outcome = outcome(inst, output);
     quote! {
-        let __observe_guard = ::observe::__private::OutcomeGuard::new(#name, #target);
         #allow
         #allow_unit
         let __observe_ret #annotation = #value;
@@ -257,7 +263,9 @@ fn guarded(inst: &Instrument, output: &Output, stmts: TokenStream, in_async: boo
 }
 
 /// Finishes the guard on `__observe_ret` and emits the `err` / `ret` events (in that order,
-/// while the span is still entered: the events are the span's).
+/// while the span is still entered: the events are the span's). The outcome is recorded
+/// before the `err` event because tracing-opentelemetry sets the span status from both and
+/// keeps the later one: the event's carries the error message, `otel.status_code`'s none.
 fn outcome(inst: &Instrument, output: &Output) -> TokenStream {
     if inst.has_err() {
         // `err` means the function returns a `Result` (tracing-attributes matches on it too).

@@ -82,6 +82,7 @@ fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     };
     valid::validate(&args, Macro::Attribute, &mut errors);
     valid::skips(&args, &func.sig, &mut errors);
+    valid::argument_names(&args, &func.sig, &mut errors);
     errors.finish()?;
 
     let inst = Instrument::new(&args, &func.sig);

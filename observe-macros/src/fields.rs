@@ -26,6 +26,9 @@ pub(crate) enum Value {
     Empty,
     /// An expression recorded as a `Value`, with `Display` or with `Debug`.
     Expr(Kind, TokenStream),
+    /// An argument binding recorded with `Debug` if its type implements it, and left
+    /// empty otherwise (decided by autoref specialisation, `__private::Probe`).
+    DebugIfImplemented(Ident),
 }
 
 pub(crate) struct SpanField {
@@ -84,22 +87,6 @@ pub(crate) fn span_fields(args: &Args, function: Option<&Ident>) -> Vec<SpanFiel
     out
 }
 
-/// The single-segment names among the metric fields `#[observe]` adds: a parameter of the
-/// same name is not recorded (tracing-attributes lets a field replace a parameter).
-pub(crate) fn own_field_names(args: &Args) -> Vec<String> {
-    let mut names = vec!["metric_name".to_owned()];
-    if args.metric.is_none() {
-        names.extend([
-            "metric_label_function".to_owned(),
-            "metric_label_module".to_owned(),
-        ]);
-    }
-    for label in args.labels.iter().flatten() {
-        names.push(format!("metric_label_{}", label.name.value()));
-    }
-    names
-}
-
 /// A user field with `#[instrument]`'s meaning: `name` alone is declared empty, `%name` and
 /// `?name` record the variable (or field path) `name`, `name = [%|?] value` records `value`.
 fn user_field(field: &Field) -> SpanField {
@@ -150,10 +137,15 @@ pub(crate) fn callsite(
     }
 }
 
-/// `&[Some(&value), None, ..]`: the values for `Enabled::span`, one per field.
+/// `&[Some(&value), None, ..]`: the values for `Enabled::span`, one per field. An entry
+/// for a [`Value::DebugIfImplemented`] argument needs [`probe_traits`] in scope.
 pub(crate) fn values(fields: &[SpanField]) -> TokenStream {
     let values = fields.iter().map(|f| match &f.value {
         Value::Empty => quote!(::core::option::Option::None),
+        // An `Option<DebugValue>`, itself a `Value` that records nothing when `None`.
+        Value::DebugIfImplemented(ident) => quote!(::core::option::Option::Some(
+            &(&::observe::__private::Probe(&#ident)).__observe_debug()
+        )),
         Value::Expr(kind, expr) => {
             let expr = parenthesised(expr);
             let value = match kind {
@@ -165,6 +157,21 @@ pub(crate) fn values(fields: &[SpanField]) -> TokenStream {
         }
     });
     quote!(&[#(#values),*])
+}
+
+/// Whether any field needs [`probe_traits`] in scope.
+pub(crate) fn probes(fields: &[SpanField]) -> bool {
+    fields
+        .iter()
+        .any(|f| matches!(f.value, Value::DebugIfImplemented(_)))
+}
+
+/// The `use` that brings the two `__observe_debug` methods into scope for [`values`].
+pub(crate) fn probe_traits() -> TokenStream {
+    quote! {
+        #[allow(unused_imports)]
+        use ::observe::__private::{DebugArg as _, NoDebugArg as _};
+    }
 }
 
 /// `expr` ready to follow `&`: in parentheses unless it is a single token tree or a

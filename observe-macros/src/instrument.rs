@@ -15,13 +15,11 @@ use crate::fields::{self, SpanField, Value};
 
 /// Everything the body shapes in `body.rs` need to instrument a function.
 pub(crate) struct Instrument {
-    /// The span's name: a string literal or the name of a `&'static str` constant.
-    pub name: TokenStream,
     /// The span's target (also the events'): as given, or `::core::module_path!()`.
     pub target: TokenStream,
     /// The span's `static` callsite items (`__OBSERVE_CALLSITE`).
     pub callsite: TokenStream,
-    /// The span, from `__observe_on: ::observe::__private::Enabled`.
+    /// The span, from `__observe_on: ::observe::__private::Enabled` (one expression).
     pub new_span: TokenStream,
     follows_from: Option<Expr>,
     err: Option<Event>,
@@ -59,7 +57,6 @@ impl Instrument {
                 FieldName::Dotted(parts) if parts.len() == 1 => Some(parts[0].unraw().to_string()),
                 _ => None,
             })
-            .chain(fields::own_field_names(args))
             .collect();
         let mut all = param_fields(args, sig, &shadowing);
         all.extend(ours);
@@ -68,6 +65,14 @@ impl Instrument {
         let new_span = match &args.parent {
             Some(parent) => quote!(__observe_on.child_span(#parent, #values)),
             None => quote!(__observe_on.span(#values)),
+        };
+        // In a block with the probe traits in scope, and only then: most functions record
+        // no argument with `Debug`, and the `use` would be one more item to resolve.
+        let new_span = if fields::probes(&all) {
+            let traits = fields::probe_traits();
+            quote!({ #traits #new_span })
+        } else {
+            new_span
         };
 
         let event = |event: &Option<EventArgs>, default: &TokenStream, display_default: bool| {
@@ -86,7 +91,6 @@ impl Instrument {
         Instrument {
             err: event(&args.err, &error_level, true),
             ret: event(&args.ret, &level, false),
-            name,
             target,
             callsite,
             new_span,
@@ -153,7 +157,9 @@ pub(crate) fn level_tokens(level: Option<&Level>) -> TokenStream {
     }
 }
 
-/// How an argument is recorded: as a `Value` (primitives, strings) or with `Debug`.
+/// How an argument is recorded: as a `Value` (primitives, strings) or with `Debug`, where
+/// its type implements it (tracing-attributes requires it; `#[observe]` leaves the
+/// argument out instead, see `__private::Probe`).
 #[derive(Clone, Copy)]
 enum Record {
     Value,
@@ -161,7 +167,7 @@ enum Record {
 }
 
 /// The types tracing-attributes records as a `Value` (by the last path segment, through
-/// references); everything else is recorded with `tracing::field::debug`.
+/// references); everything else is recorded with `Debug`.
 const VALUE_TYPES: &[&str] = &[
     "bool",
     "str",
@@ -214,7 +220,10 @@ impl Record {
 
 /// Span fields for the arguments, as tracing-attributes records them: every binding of
 /// every parameter pattern (`self` included, with `Debug`), minus `skip(..)`, all of them
-/// with `skip_all`, and minus those a single-segment field of the same name replaces.
+/// with `skip_all`, and minus those a single-segment field of the same name replaces. One
+/// difference: a binding whose type does not implement `Debug` is declared but left empty
+/// rather than failing the build. (A binding named like a field `#[observe]` writes was
+/// refused by `valid::argument_names`.)
 fn param_fields(args: &Args, sig: &Signature, shadowing: &[String]) -> Vec<SpanField> {
     if args.skip_all.is_some() {
         return Vec::new();
@@ -230,14 +239,15 @@ fn param_fields(args: &Args, sig: &Signature, shadowing: &[String]) -> Vec<SpanF
     bindings
         .into_iter()
         .filter(|(ident, _)| {
-            !skips.iter().any(|s| s == ident) && !shadowing.iter().any(|f| ident.unraw() == f)
+            !skips.iter().any(|s| s.unraw() == ident.unraw())
+                && !shadowing.iter().any(|f| ident.unraw() == f)
         })
         .map(|(ident, record)| {
-            let kind = match record {
-                Record::Value => Kind::Value,
-                Record::Debug => Kind::Debug,
+            let value = match record {
+                Record::Value => Value::Expr(Kind::Value, quote!(#ident)),
+                Record::Debug => Value::DebugIfImplemented(ident.clone()),
             };
-            SpanField::known(ident.unraw().to_string(), Value::Expr(kind, quote!(#ident)))
+            SpanField::known(ident.unraw().to_string(), value)
         })
         .collect()
 }

@@ -2,6 +2,7 @@
 //! parser's grammar does not already enforce. Each error points at the offending token and
 //! says what is allowed; all errors are collected so one build reports them all.
 
+use syn::ext::IdentExt as _;
 use syn::{FnArg, Ident, Pat, Signature};
 
 use crate::attr::{Args, EventArgs, Level, Macro};
@@ -204,16 +205,13 @@ fn fields(args: &Args, errors: &mut Errors) {
 /// `skip(...)` names must be parameters of the function.
 pub(crate) fn skips(args: &Args, sig: &Signature, errors: &mut Errors) {
     let Some(skips) = &args.skip else { return };
-    let mut params = Vec::new();
-    for input in &sig.inputs {
-        match input {
-            FnArg::Receiver(_) => params.push("self".to_owned()),
-            FnArg::Typed(pat) => collect_idents(&pat.pat, &mut params),
-        }
-    }
+    let params: Vec<String> = bindings(sig)
+        .into_iter()
+        .map(|ident| ident.unraw().to_string())
+        .collect();
     let mut seen = Vec::new();
     for skip in skips {
-        let name = skip.to_string();
+        let name = skip.unraw().to_string();
         if !params.contains(&name) {
             let known = if params.is_empty() {
                 "the function has no parameters".to_owned()
@@ -244,9 +242,55 @@ pub(crate) fn skips(args: &Args, sig: &Signature, errors: &mut Errors) {
     }
 }
 
-fn collect_idents(pat: &Pat, out: &mut Vec<String>) {
+/// Arguments are recorded under their own names; a name the expansion writes itself
+/// (`metric_name`, `metric_label_*`) would give the span two fields of that name, one of
+/// which replaces the other in every layer (a stray `metric_label_*` even becomes a
+/// metric label). Refuse it unless the argument is skipped. (`otel.*` and `observe.*`
+/// contain a dot, which an argument name cannot.)
+pub(crate) fn argument_names(args: &Args, sig: &Signature, errors: &mut Errors) {
+    if args.skip_all.is_some() {
+        return;
+    }
+    let skips = args.skip.as_deref().unwrap_or_default();
+    for ident in bindings(sig) {
+        let name = ident.unraw().to_string();
+        if skips.iter().any(|s| s.unraw() == name) {
+            continue;
+        }
+        let what = if name == "metric_name" {
+            "the metric's name (set it with `metric = \"...\"`)"
+        } else if name.starts_with("metric_label_") {
+            "a metric label (`metric_label_<k>` fields are the metric's labels; \
+             set them with `labels(k = ...)`)"
+        } else {
+            continue;
+        };
+        errors.push(syn::Error::new(
+            ident.span(),
+            format!(
+                "argument `{name}` would be recorded as span field `{name}`, which \
+                 #[observe] writes itself: {what}; rename the argument, or leave it out \
+                 of the span with `skip({name})`"
+            ),
+        ));
+    }
+}
+
+/// Every binding of the parameters: `self`, and each identifier in the patterns.
+fn bindings(sig: &Signature) -> Vec<Ident> {
+    let mut out = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            FnArg::Receiver(r) => out.push(Ident::new("self", r.self_token.span)),
+            FnArg::Typed(pat) => collect_idents(&pat.pat, &mut out),
+        }
+    }
+    out
+}
+
+fn collect_idents(pat: &Pat, out: &mut Vec<Ident>) {
     match pat {
-        Pat::Ident(p) => out.push(p.ident.to_string()),
+        Pat::Ident(p) => out.push(p.ident.clone()),
         Pat::Reference(p) => collect_idents(&p.pat, out),
         Pat::Struct(p) => p.fields.iter().for_each(|f| collect_idents(&f.pat, out)),
         Pat::Tuple(p) => p.elems.iter().for_each(|p| collect_idents(p, out)),
