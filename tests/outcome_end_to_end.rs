@@ -3,11 +3,11 @@
 //! decoded.
 //!
 //! - `Backend::get` calls `Cache::get` (same name, same module, `level = "debug"`, so its
-//!   span is filtered out); the inner `Err` is handled, and the outer call counts as `ok`.
-//! - A failing `#[observe(err)]` call exports status Error with the error's message: the
-//!   outcome is recorded before the `err` event, whose message the OpenTelemetry layer
-//!   keeps as the status description (recorded after it, `otel.status_code` would blank
-//!   it).
+//!   span is filtered out by every signal: `RUST_LOG`, `OBSERVE_METRICS_FILTER` and
+//!   `OBSERVE_TRACES_FILTER` all `info`); the inner `Err` is handled, and the outer call
+//!   counts as `ok`.
+//! - A failing `#[observe(err)]` call exports status Error with the error's message (the
+//!   `err` event's `error`) as the status description.
 //! - A panic counts as `error` and exports `observe.result = "panic"` with status Error.
 //!
 //! `init` installs process-global state, so this file holds a single test.
@@ -64,6 +64,8 @@ fn outcomes_as_exported() {
     let guard = Config::new()
         .service_name("outcome")
         .log_filter("info")
+        .metrics_filter("info")
+        .traces_filter("info")
         .log_writer(MemorySink::default())
         .otlp_endpoint(receiver.endpoint())
         .init()
