@@ -40,6 +40,7 @@ mod gate;
 mod http;
 mod labels;
 mod layer;
+mod process;
 mod recording;
 mod server;
 
