@@ -1,4 +1,6 @@
-//! `--demo`: it runs whatever holds 127.0.0.1:3000, and its summary says what it counts.
+//! `--demo`: it runs whatever holds 127.0.0.1:3000, its summary says what it counts, and the
+//! latency quantiles it reads from the histogram agree with the latencies the same spans
+//! logged.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -6,6 +8,14 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use crate::support::{Line, Running, Scratch, log_lines, songs};
+
+/// How far the demo's p50 and p99 may be from the quantiles of the logged latencies.
+///
+/// `histogram_quantile` interpolates inside the bucket that holds the rank, so it can be off
+/// by as much as that bucket's ratio of bounds: with 6 look-ups, p99 lands near the upper
+/// bound of the slowest one's bucket. The check holds by construction only for buckets at
+/// most 1.5x wide; `DEFAULT_BUCKETS` has 2x and 2.5x ones.
+const QUANTILE_FACTOR: f64 = 1.5;
 
 struct Demo {
     /// Its own lines: the requests it sent, then the summary.
@@ -100,4 +110,73 @@ fn demo_runs_beside_a_service_on_port_3000_and_says_what_it_counts() {
         )
     );
     assert_eq!((served.len(), vendor_calls, server_errors), (13, 6, 1));
+}
+
+/// The value of rank ⌈q·n⌉, the convention `histogram_quantile` interpolates towards.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+#[test]
+#[ignore = "run by scripts/e2e.sh: needs the built example"]
+fn demo_quantiles_agree_with_the_logged_latencies() {
+    let demo = run_demo("demo-quantiles");
+    let summary = demo
+        .line("vendor look-up latency (#[observe] histogram function_calls_duration_seconds): ");
+    // "p50 1.375 ms  p99 2.477 ms"
+    let words: Vec<&str> = summary.split_whitespace().collect();
+    let figure = |name: &str| -> f64 {
+        let at = words
+            .iter()
+            .position(|w| *w == name)
+            .unwrap_or_else(|| panic!("{name} in {summary}"));
+        assert_eq!(words.get(at + 2), Some(&"ms"), "{summary}");
+        words[at + 1]
+            .parse()
+            .unwrap_or_else(|e| panic!("{summary}: {e}"))
+    };
+
+    // The same spans, as they logged themselves: the histogram holds every look-up (the
+    // demo waits for all of them), so the log must hold as many.
+    let mut latencies: Vec<f64> = demo
+        .closed_spans(|l| {
+            l.is("metric_name", "function_calls") && l.is("metric_label_function", "lookup")
+        })
+        .iter()
+        .map(|l| {
+            l.get("latency_ms")
+                .expect("latency_ms on a close line")
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        latencies.len(),
+        6,
+        "two vendors for each of the 3 songs created"
+    );
+    latencies.sort_by(f64::total_cmp);
+
+    let mut report = Vec::new();
+    let mut off = Vec::new();
+    for (name, q) in [("p50", 0.5), ("p99", 0.99)] {
+        let (reported, truth) = (figure(name), quantile(&latencies, q));
+        let factor = (reported / truth).max(truth / reported);
+        report.push(format!(
+            "{name}: demo {reported:.3} ms, logs {truth:.3} ms, factor {factor:.2}"
+        ));
+        if factor > QUANTILE_FACTOR {
+            off.push(name);
+        }
+    }
+    eprintln!(
+        "REPORT vendor look-up latencies (ms) {latencies:?}; {}",
+        report.join("; ")
+    );
+    assert!(
+        off.is_empty(),
+        "{off:?} more than {QUANTILE_FACTOR}x from the logged latencies {latencies:?}: {}",
+        report.join("; ")
+    );
 }

@@ -9,7 +9,7 @@
 //! | --- | --- |
 //! | `prometheus.rs` | traffic, scraped by Prometheus, linted by promtool, traces over OTLP |
 //! | `cli.rs` | `--help`, `-h` and bad arguments |
-//! | `demo.rs` | `--demo`: a free port, and what its summary counts |
+//! | `demo.rs` | `--demo`: a free port, what its summary counts, its p50/p99 against the logs |
 //! | `shutdown.rs` | SIGTERM with a half-sent request: the deadline, then the flush |
 //! | `support.rs` | the child process, a minimal HTTP client, the log lines |
 
