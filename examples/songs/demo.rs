@@ -1,10 +1,9 @@
 //! `--demo`: drives a few requests through the running service and summarises what observe
 //! recorded, read back from the service's own `/metrics`.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -12,28 +11,48 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-const HISTOGRAM: &str = "http_server_request_duration_seconds";
+use crate::scrape::{Sample, Scrape};
+use crate::vendor::{OFFERS_ROUTE, VENDORS};
+
+const REQUESTS: &str = "http_server_request_duration_seconds";
+/// The histogram of the `#[observe]`d vendor look-up (it has no `metric = …`, so it is
+/// measured as `function_calls` with a `function` label). The latency is read from here, not
+/// from the request histogram: that one keeps OpenTelemetry's HTTP buckets, which start at
+/// 5 ms and so cannot tell apart requests that take a fraction of a millisecond.
+const LOOKUPS: &str = "function_calls";
+/// How long the vendor look-ups, which run after their requests answered, may take to be
+/// recorded.
+const LOOKUPS_WITHIN: Duration = Duration::from_secs(10);
 
 pub struct Summary {
-    requests: u64,
-    errors: u64,
-    p50_ms: f64,
-    p99_ms: f64,
+    /// Requests the demo sent, counted by the demo.
+    sent: u64,
+    /// Requests the server recorded, other than the demo's scrapes of `/metrics`.
+    served: u64,
+    /// Of those, the ones to the vendor route: the service's calls to itself.
+    vendor_calls: u64,
+    server_errors: u64,
+    lookup_p50_ms: f64,
+    lookup_p99_ms: f64,
     trace_id: String,
 }
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "requests sent by the demo: {}", self.sent)?;
         writeln!(f, "--- what observe recorded (from /metrics) ---")?;
         writeln!(
             f,
-            "requests: {}  server errors: {}",
-            self.requests, self.errors
+            "requests the server handled: {} ({} from the demo, {} vendor calls it made to itself); {} answered 5xx",
+            self.served,
+            self.served.saturating_sub(self.vendor_calls),
+            self.vendor_calls,
+            self.server_errors
         )?;
         writeln!(
             f,
-            "latency p50: {:.3} ms  p99: {:.3} ms",
-            self.p50_ms, self.p99_ms
+            "vendor look-up latency (#[observe] histogram {LOOKUPS}_duration_seconds): p50 {:.3} ms  p99 {:.3} ms",
+            self.lookup_p50_ms, self.lookup_p99_ms
         )?;
         write!(
             f,
@@ -79,6 +98,7 @@ pub async fn drive(addr: SocketAddr) -> Result<Summary, Box<dyn std::error::Erro
         r#"{"title":"Court and Spark","artist":"Joni Mitchell"}"#,
         r#"{"title":"crash","artist":"The Failures"}"#,
     ];
+    let (mut sent, mut created) = (0, 0);
     for (i, song) in songs.iter().enumerate() {
         let parent = (i == 0).then_some(traceparent.as_str());
         let (status, body) = send(
@@ -90,6 +110,8 @@ pub async fn drive(addr: SocketAddr) -> Result<Summary, Box<dyn std::error::Erro
         )
         .await?;
         eprintln!("POST /songs {song} -> {status} {body}");
+        sent += 1;
+        created += u64::from(status == http::StatusCode::CREATED);
     }
     for id in [1, 2, 404] {
         let (status, _) = send(
@@ -101,26 +123,55 @@ pub async fn drive(addr: SocketAddr) -> Result<Summary, Box<dyn std::error::Erro
         )
         .await?;
         eprintln!("GET /songs/{id} -> {status}");
+        sent += 1;
     }
-    // The vendor look-ups run after their requests answered.
-    tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let (_, exposition) = send(
-        &client,
-        http::Method::GET,
-        format!("{base}/metrics"),
-        "",
-        None,
-    )
-    .await?;
-    let histogram = RequestHistogram::parse(&exposition);
+    // The vendor look-ups run after their requests answered: wait until all are recorded.
+    let lookups = created * VENDORS.len() as u64;
+    let deadline = Instant::now() + LOOKUPS_WITHIN;
+    let scrape = loop {
+        let (_, exposition) = send(
+            &client,
+            http::Method::GET,
+            format!("{base}/metrics"),
+            "",
+            None,
+        )
+        .await?;
+        let scrape = Scrape::parse(&exposition);
+        if scrape.sum(&format!("{LOOKUPS}_total"), is_lookup) as u64 >= lookups {
+            break scrape;
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the {lookups} vendor look-ups were not all recorded within {LOOKUPS_WITHIN:?}"
+            )
+            .into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+
+    let count = format!("{REQUESTS}_count");
+    let not_metrics = |s: &Sample| s.label("http_route") != Some("/metrics");
     Ok(Summary {
-        requests: histogram.count,
-        errors: histogram.server_errors,
-        p50_ms: histogram.quantile(0.5) * 1e3,
-        p99_ms: histogram.quantile(0.99) * 1e3,
+        sent,
+        served: scrape.sum(&count, not_metrics) as u64,
+        vendor_calls: scrape.sum(&count, |s| s.label("http_route") == Some(OFFERS_ROUTE)) as u64,
+        server_errors: scrape.sum(&count, |s| {
+            not_metrics(s)
+                && s.label("http_response_status_code")
+                    .is_some_and(|code| code.starts_with('5'))
+        }) as u64,
+        lookup_p50_ms: scrape.quantile(0.5, &format!("{LOOKUPS}_duration_seconds"), is_lookup)
+            * 1e3,
+        lookup_p99_ms: scrape.quantile(0.99, &format!("{LOOKUPS}_duration_seconds"), is_lookup)
+            * 1e3,
         trace_id,
     })
+}
+
+fn is_lookup(sample: &Sample) -> bool {
+    sample.label("function") == Some("lookup")
 }
 
 /// A trace id for the demo's own `traceparent`: unique enough across runs.
@@ -129,107 +180,4 @@ fn fresh_trace_id() -> u128 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     (nanos.as_nanos() << 16) ^ u128::from(std::process::id()) | 1
-}
-
-/// The request-duration histogram summed over every route but `/metrics`.
-struct RequestHistogram {
-    /// Cumulative count per upper bound; `f64::INFINITY` holds the total.
-    buckets: BTreeMap<u64, (f64, u64)>,
-    count: u64,
-    server_errors: u64,
-}
-
-impl RequestHistogram {
-    fn parse(exposition: &str) -> Self {
-        let mut histogram = RequestHistogram {
-            buckets: BTreeMap::new(),
-            count: 0,
-            server_errors: 0,
-        };
-        for line in exposition.lines() {
-            let Some((series, value)) = line.rsplit_once(' ') else {
-                continue;
-            };
-            let Ok(value) = value.parse::<f64>() else {
-                continue;
-            };
-            let Some((name, labels)) = series.split_once('{') else {
-                continue;
-            };
-            let labels = parse_labels(labels.trim_end_matches('}'));
-            if labels.get("http_route").map(String::as_str) == Some("/metrics") {
-                continue;
-            }
-            if name == format!("{HISTOGRAM}_bucket") {
-                let bound: f64 = match labels.get("le").map(String::as_str) {
-                    Some("+Inf") => f64::INFINITY,
-                    Some(le) => le.parse().unwrap_or(f64::INFINITY),
-                    None => continue,
-                };
-                let entry = histogram
-                    .buckets
-                    .entry(bound.to_bits())
-                    .or_insert((bound, 0));
-                entry.1 += value as u64;
-            } else if name == format!("{HISTOGRAM}_count") {
-                histogram.count += value as u64;
-                if labels
-                    .get("http_response_status_code")
-                    .is_some_and(|code| code.starts_with('5'))
-                {
-                    histogram.server_errors += value as u64;
-                }
-            }
-        }
-        histogram
-    }
-
-    /// Prometheus's `histogram_quantile`: linear interpolation inside the bucket.
-    fn quantile(&self, q: f64) -> f64 {
-        let mut bounds: Vec<(f64, u64)> = self.buckets.values().copied().collect();
-        bounds.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let Some(&(_, total)) = bounds.last() else {
-            return 0.0;
-        };
-        let rank = q * total as f64;
-        let (mut lower, mut below) = (0.0, 0);
-        for (upper, cumulative) in bounds {
-            if cumulative as f64 >= rank && cumulative > below {
-                if upper.is_infinite() {
-                    return lower;
-                }
-                return lower
-                    + (upper - lower) * (rank - below as f64) / (cumulative - below) as f64;
-            }
-            (lower, below) = (upper, cumulative);
-        }
-        lower
-    }
-}
-
-fn parse_labels(text: &str) -> BTreeMap<String, String> {
-    let mut labels = BTreeMap::new();
-    let mut rest = text;
-    while let Some((key, after)) = rest.split_once("=\"") {
-        let mut value = String::new();
-        let mut chars = after.char_indices();
-        let mut end = after.len();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '\\' => {
-                    if let Some((_, escaped)) = chars.next() {
-                        value.push(if escaped == 'n' { '\n' } else { escaped });
-                    }
-                }
-                '"' => {
-                    end = i + 1;
-                    break;
-                }
-                c => value.push(c),
-            }
-        }
-        labels.insert(key.trim_start_matches(',').to_owned(), value);
-        rest = &after[end..];
-    }
-    labels
 }

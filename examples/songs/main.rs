@@ -1,8 +1,9 @@
 //! The songs service from the article: a small HTTP API whose every layer is observed.
 //!
 //! ```sh
-//! cargo run --example songs            # serve on 127.0.0.1:3000 until Ctrl-C
-//! cargo run --example songs -- --demo  # serve, drive a few requests, print what was observed
+//! cargo run --example songs            # serve on 127.0.0.1:3000 until Ctrl-C or SIGTERM
+//! cargo run --example songs -- --demo  # serve on a free port, drive a few requests, print what was observed
+//! cargo run --example songs -- --help  # --addr, --demo, --shutdown-timeout
 //! ```
 //!
 //! - `POST /songs` stores a song through an `#[observe]`d repository method (a `db_event`
@@ -11,101 +12,104 @@
 //! - `GET /songs/{id}` answers 200 or 404; a song titled `crash` makes the store fail (500).
 //! - `/metrics` serves the Prometheus exposition.
 //!
-//! Set `OTEL_EXPORTER_OTLP_ENDPOINT` to export the traces; logfmt lines go to stdout.
+//! Set `OTEL_EXPORTER_OTLP_ENDPOINT` to export the traces; logfmt lines go to stdout. On
+//! SIGTERM or Ctrl-C the requests in flight get `--shutdown-timeout` seconds (10) to finish,
+//! then the log lines and spans are flushed and the process exits.
 
+mod args;
 mod demo;
 mod repository;
 mod routes;
+mod scrape;
+mod shutdown;
 mod vendor;
 
+use std::error::Error;
 use std::net::SocketAddr;
+use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use observe::runtime::config::Config;
+use observe::runtime::metrics::Metrics;
 
-const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+use args::{Args, Command, USAGE};
 
-struct Args {
-    addr: SocketAddr,
-    demo: bool,
-}
+/// How long the runtime's shutdown waits for its blocking threads; songs starts none.
+const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(1);
 
-impl Args {
-    fn parse() -> Result<Args, String> {
-        let mut args = Args {
-            addr: DEFAULT_ADDR.parse().expect("a valid default"),
-            demo: false,
-        };
-        let mut words = std::env::args().skip(1);
-        while let Some(word) = words.next() {
-            match word.as_str() {
-                "--demo" => args.demo = true,
-                "--addr" => {
-                    let value = words
-                        .next()
-                        .ok_or("--addr needs an address, e.g. 127.0.0.1:3000")?;
-                    args.addr = value
-                        .parse()
-                        .map_err(|e| format!("--addr {value:?}: {e}"))?;
-                }
-                other => {
-                    return Err(format!(
-                        "unknown argument {other:?}; expected --demo or --addr ADDR"
-                    ));
-                }
-            }
+fn main() -> ExitCode {
+    let args = match Command::parse(std::env::args().skip(1)) {
+        Ok(Command::Run(args)) => args,
+        Ok(Command::Help) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
         }
-        Ok(args)
+        Err(message) => {
+            eprint!("songs: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("songs: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse()?;
+fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let guard = Config::new().init()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.addr).await?;
-        let addr = listener.local_addr()?;
-        let state = Arc::new(routes::AppState::new(addr));
-        let app = routes::router(state, guard.metrics().clone());
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(shutdown_signal())
-                .await
-        });
-        if args.demo {
-            let summary = demo::drive(addr).await?;
-            eprintln!("{summary}");
-            server.abort();
-        } else {
-            eprintln!("songs listening on http://{addr}");
-            eprintln!("  curl -s -X POST http://{addr}/songs -H 'content-type: application/json' -d '{{\"title\":\"Blue\",\"artist\":\"Joni\"}}'");
-            eprintln!("  curl -s http://{addr}/songs/1");
-            eprintln!("  curl -s http://{addr}/metrics");
-            server.await??;
-        }
-        Ok::<_, Box<dyn std::error::Error>>(())
-    })?;
-    drop(runtime);
+    let served = runtime.block_on(serve(args, guard.metrics().clone()));
+    // Drops the connections still open past the deadline: their spans close now, while the
+    // guard can still log and export them.
+    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
     // Flushes the log lines and exports the pending spans.
     drop(guard);
-    Ok(())
+    served
 }
 
-/// Ctrl-C or SIGTERM: stop accepting, finish in-flight requests, then flush.
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+/// Serves until a signal (or the end of the demo), then stops within the deadline.
+async fn serve(args: &Args, metrics: Metrics) -> Result<(), Box<dyn Error>> {
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
+    let addr = listener.local_addr()?;
+    let app = routes::router(Arc::new(routes::AppState::new(addr)), metrics);
+    let (stop, stopping) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = stopping.await;
+        })
+        .await
+    });
+    let outcome = if args.demo {
+        demo::drive(addr)
+            .await
+            .map(|summary| eprintln!("{summary}"))
+    } else {
+        eprintln!("songs listening on http://{addr}");
+        eprintln!(
+            "  curl -s -X POST http://{addr}/songs -H 'content-type: application/json' -d '{{\"title\":\"Blue\",\"artist\":\"Joni\"}}'"
+        );
+        eprintln!("  curl -s http://{addr}/songs/1");
+        eprintln!("  curl -s http://{addr}/metrics");
+        shutdown::signal().await;
+        tracing::info!(
+            deadline_s = args.shutdown_timeout.as_secs_f64(),
+            "shutting down: no new connections; requests in flight may finish"
+        );
+        Ok(())
     };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
-    }
+    let _ = stop.send(());
+    shutdown::finish(server, args.shutdown_timeout).await?;
+    outcome
 }

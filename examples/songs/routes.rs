@@ -34,7 +34,7 @@ pub fn router(state: Arc<AppState>, metrics: Metrics) -> Router {
     Router::new()
         .route("/songs", post(create_song))
         .route("/songs/{id}", get(find_song))
-        .route("/vendors/{vendor}/offers", get(vendor::offers))
+        .route(vendor::OFFERS_ROUTE, get(vendor::offers))
         .with_state(state)
         .route(
             "/metrics",

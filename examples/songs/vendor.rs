@@ -17,6 +17,9 @@ use serde::{Deserialize, Serialize};
 /// The vendors every new song is looked up at.
 pub const VENDORS: [&str; 2] = ["acme", "globex"];
 
+/// The route of the stub vendor: [`offers`].
+pub const OFFERS_ROUTE: &str = "/vendors/{vendor}/offers";
+
 #[derive(Debug, Deserialize, Serialize)]
 pub struct Offer {
     pub vendor: String,

@@ -107,7 +107,7 @@ fn build(
     })
     .map_err(InitError::Config)?;
     metrics.add_process_collector();
-    describe_losses();
+    describe_losses(&metrics);
 
     let metrics_server = match &settings.metrics_addr {
         Some(addr) => {
@@ -193,7 +193,7 @@ fn build(
 }
 
 /// The `# HELP` lines of observe's own loss counters.
-fn describe_losses() {
+fn describe_losses(registry: &Metrics) {
     let metrics = [
         (
             DROPPED_LINES,
@@ -205,9 +205,11 @@ fn describe_losses() {
         ),
         (FAILED_EXPORTS, "Export requests that failed, by signal."),
     ];
-    for (name, help) in metrics {
-        ::metrics::describe_counter!(name, help);
-    }
+    ::metrics::with_local_recorder(registry.recorder(), || {
+        for (name, help) in metrics {
+            ::metrics::describe_counter!(name, help);
+        }
+    });
 }
 
 /// The executable's name: the crate name for a binary built by cargo.

@@ -78,7 +78,10 @@ fn promtool_accepts_the_exposition() {
     });
     let text = metrics.render();
     assert!(text.contains("otel_metric_overflow=\"true\""), "{text}");
-    assert!(text.contains("process_"), "{text}");
+    assert!(
+        text.contains("# TYPE process_cpu_seconds_total counter\n"),
+        "{text}"
+    );
     assert!(text.contains("observe_log_lines_dropped_total 0"), "{text}");
     promtool_check(&text);
 }

@@ -178,7 +178,7 @@ pub struct MetricsAddr {
 /// assert_eq!(s.span_lines, SpanLines::OpenClose);
 /// assert!(!s.log_lossy);
 /// assert_eq!(s.metrics_addr, None);
-/// assert_eq!(s.histogram_buckets.len(), 16);
+/// assert_eq!(s.histogram_buckets.len(), 31);
 /// assert_eq!(s.cardinality_limit, 1000);
 /// assert_eq!(s.service_name, "songs");
 /// assert_eq!(s.sampler, Sampler::ParentBasedAlwaysOn);

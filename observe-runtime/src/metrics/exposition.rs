@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Once, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{
@@ -10,6 +10,7 @@ use metrics_exporter_prometheus::{
 };
 
 use super::config::{HTTP_BUCKETS, HTTP_DURATION_METRIC, MetricsConfig};
+use super::process::{self, ProcessMetrics};
 use super::recording::Recording;
 use crate::config::ConfigError;
 
@@ -48,6 +49,7 @@ struct Shared {
     handle: PrometheusHandle,
     recording: Arc<Recording>,
     collectors: RwLock<Vec<Collector>>,
+    process: OnceLock<ProcessMetrics>,
     /// Dropped with the last clone, which wakes and ends the upkeep thread.
     _upkeep: mpsc::Sender<()>,
 }
@@ -103,6 +105,7 @@ impl Metrics {
                 handle,
                 recording,
                 collectors: RwLock::default(),
+                process: OnceLock::new(),
                 _upkeep: stop,
             }),
         })
@@ -157,11 +160,12 @@ impl Metrics {
             .push(Arc::new(collect));
     }
 
-    /// Adds the process metrics of `metrics-process` (`process_cpu_seconds_total`,
-    /// `process_resident_memory_bytes`, `process_open_fds`, ...), described once and
-    /// collected at each render. They report through the `metrics` macros, which
-    /// [`add_collector`](Self::add_collector) points at this registry, so they need no
-    /// global install.
+    /// Adds the process metrics the Prometheus client libraries export, read by
+    /// `metrics-process` at each render: `process_cpu_seconds_total` (user and system CPU
+    /// time, a counter with the platform's sub-second precision, e.g. `0.37`),
+    /// `process_resident_memory_bytes`, `process_virtual_memory_bytes`, `process_open_fds`,
+    /// `process_max_fds`, `process_start_time_seconds` and `process_threads`, where the
+    /// platform has them. They need no global install; adding them twice adds them once.
     ///
     /// ```
     /// use observe_runtime::metrics::{Metrics, MetricsConfig};
@@ -169,15 +173,14 @@ impl Metrics {
     /// let metrics = Metrics::new(MetricsConfig::default()).unwrap();
     /// metrics.add_process_collector();
     /// # #[cfg(target_os = "linux")]
-    /// assert!(metrics.render().contains("process_resident_memory_bytes"));
+    /// # {
+    /// let text = metrics.render();
+    /// assert!(text.contains("# TYPE process_cpu_seconds_total counter\n"));
+    /// assert!(text.contains("process_resident_memory_bytes"));
+    /// # }
     /// ```
     pub fn add_process_collector(&self) {
-        let collector = metrics_process::Collector::default();
-        let described = Once::new();
-        self.add_collector(move || {
-            described.call_once(|| collector.describe());
-            collector.collect();
-        });
+        let _ = self.shared.process.set(ProcessMetrics::new());
     }
 
     /// Runs the collectors, then renders everything recorded so far in the Prometheus text
@@ -197,14 +200,22 @@ impl Metrics {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        if !collectors.is_empty() {
+        let process = self.shared.process.get();
+        let mut cpu_seconds = None;
+        if !collectors.is_empty() || process.is_some() {
             ::metrics::with_local_recorder(&*self.shared.recorder, || {
                 for collect in &collectors {
                     collect();
                 }
+                cpu_seconds = process.and_then(ProcessMetrics::collect);
             });
         }
-        self.shared.recording.drain(|| self.shared.handle.render())
+        let mut text = self.shared.recording.drain(|| self.shared.handle.render());
+        // A float counter the exporter cannot hold (its counters are `u64`): rendered here.
+        if let Some(seconds) = cpu_seconds {
+            process::render_cpu_seconds(&mut text, seconds);
+        }
+        text
     }
 
     /// Makes this registry the process-wide `metrics` recorder, so that the app's own

@@ -45,6 +45,7 @@ mod gate;
 mod global;
 mod http;
 mod labels;
+mod process;
 mod recording;
 mod server;
 mod sink;

@@ -1,129 +1,18 @@
-//! The songs example end to end, against real parts: the example binary, a Prometheus
-//! server (Debian's `prometheus` package) scraping it over loopback, `promtool`, and an
-//! OTLP receiver built on `opentelemetry-proto`.
-//!
-//! Run by `scripts/e2e.sh`, which installs Prometheus and builds the example first:
-//! `cargo test --test songs_e2e -- --ignored --nocapture`.
+//! Traffic of every kind through the service, scraped by a real Prometheus server and
+//! linted by `promtool`; the traces reach a real OTLP receiver.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use observe_testkit::logfmt::parse_line;
 use observe_testkit::otlp::{ReceivedSpan, Receiver};
+
+use crate::support::{Line, Running, Scratch, free_addr, http, log_lines, songs, wait_until};
 
 const INCOMING_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const INCOMING_PARENT: &str = "00f067aa0ba902b7";
-
-/// A child process that is stopped (SIGTERM, then SIGKILL) however the test ends.
-struct Running {
-    name: &'static str,
-    child: Child,
-}
-
-impl Running {
-    fn spawn(name: &'static str, command: &mut Command) -> Running {
-        let child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        Running { name, child }
-    }
-
-    /// SIGTERM and wait: the songs service flushes its logs and spans on the way out.
-    fn terminate(&mut self, within: Duration) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        panic!("{} did not exit within {within:?} of SIGTERM", self.name);
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
-/// A minimal HTTP/1.0 client: no keep-alive, no chunking, nothing to hide a failure.
-fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
-}
-
-fn wait_until<T>(what: &str, within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-fn example_binary() -> PathBuf {
-    // target/<profile>/deps/songs_e2e-… → target/<profile>/examples/songs
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let binary = profile_dir.join("examples").join("songs");
-    assert!(
-        binary.exists(),
-        "{} missing: run `cargo build --example songs` first",
-        binary.display()
-    );
-    binary
-}
 
 /// `sum by (labels) (query)` as a map from the label values to the number.
 fn promql(prometheus: SocketAddr, query: &str, by: &[&str]) -> BTreeMap<Vec<String>, f64> {
@@ -172,22 +61,20 @@ fn expect(entries: &[(&[&str], f64)]) -> BTreeMap<Vec<String>, f64> {
 #[test]
 #[ignore = "run by scripts/e2e.sh: needs Debian's prometheus package and the built example"]
 fn songs_service_end_to_end() {
-    let scratch = std::env::temp_dir().join(format!("observe-e2e-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).unwrap();
-    let log_path = scratch.join("songs.log");
+    let scratch = Scratch::new("prometheus");
+    let (log_path, log_file) = scratch.file("songs.log");
     let receiver = Receiver::start_grpc();
 
     // The service.
     let app = free_addr();
     let mut songs = Running::spawn(
         "songs",
-        Command::new(example_binary())
+        songs()
             .args(["--addr", &app.to_string()])
             .env("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint())
             .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
             .env("OTEL_SERVICE_NAME", "songs")
-            .env("RUST_LOG", "info")
-            .stdout(std::fs::File::create(&log_path).unwrap())
+            .stdout(log_file)
             .stderr(Stdio::inherit()),
     );
     wait_until("songs to listen", Duration::from_secs(30), || {
@@ -196,7 +83,7 @@ fn songs_service_end_to_end() {
 
     // Prometheus, scraping it every second.
     let prometheus = free_addr();
-    let config = scratch.join("prometheus.yml");
+    let config = scratch.0.join("prometheus.yml");
     std::fs::write(
         &config,
         format!(
@@ -210,7 +97,7 @@ fn songs_service_end_to_end() {
             .arg(format!("--config.file={}", config.display()))
             .arg(format!(
                 "--storage.tsdb.path={}",
-                scratch.join("tsdb").display()
+                scratch.0.join("tsdb").display()
             ))
             .arg(format!("--web.listen-address={prometheus}"))
             .stdout(Stdio::null())
@@ -335,6 +222,14 @@ fn songs_service_end_to_end() {
         expect(&[(&[], 14.0)]),
         "histogram counts equal the counters"
     );
+    // The process's CPU time, which moves by hundredths of a second, not whole ones.
+    let cpu_query = r#"process_cpu_seconds_total{job="songs"}"#;
+    let cpu = promql(prometheus, cpu_query, &[]);
+    eprintln!("PromQL {cpu_query}\n  => {cpu:?}");
+    assert!(
+        cpu.get(&Vec::new()).is_some_and(|seconds| *seconds > 0.0),
+        "{cpu:?}"
+    );
     let p99 = promql(
         prometheus,
         r#"histogram_quantile(0.99, sum by (le) (http_server_request_duration_seconds_bucket{http_route="/songs"}))"#,
@@ -343,7 +238,8 @@ fn songs_service_end_to_end() {
     eprintln!("PromQL p99 of POST /songs: {p99:?}");
 
     // Stop the service: it flushes logs and exports what is pending.
-    songs.terminate(Duration::from_secs(20));
+    let status = songs.terminate(Duration::from_secs(20));
+    assert!(status.success(), "songs exited with {status}");
 
     // The continued trace: server span → db client span, with the caller's trace id.
     receiver.wait_for_spans(1, Duration::from_secs(5));
@@ -393,22 +289,15 @@ fn songs_service_end_to_end() {
     }
 
     // The log lines of that request carry the exported ids.
-    let logs = std::fs::read_to_string(&log_path).unwrap();
-    let db_lines: Vec<Vec<(String, String)>> = logs
-        .lines()
-        .map(|l| parse_line(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .filter(|l| l.iter().any(|(k, v)| k == "span" && *v == db.span_id))
+    let db_lines: Vec<Line> = log_lines(&log_path)
+        .into_iter()
+        .filter(|l| l.is("span", &db.span_id))
         .collect();
     assert!(
         db_lines.len() >= 2,
         "new_span and close_span lines for the db span"
     );
     for line in &db_lines {
-        assert!(
-            line.iter()
-                .any(|(k, v)| k == "trace_id" && v == INCOMING_TRACE),
-            "{line:?}"
-        );
+        assert!(line.is("trace_id", INCOMING_TRACE), "{:?}", line.0);
     }
-    let _ = std::fs::remove_dir_all(&scratch);
 }
