@@ -1,7 +1,12 @@
 //! Test peers for observe's suites: real parts to talk to, not mocks.
 //!
-//! - [`otlp`]: an OTLP trace receiver (gRPC and HTTP/protobuf) built on `opentelemetry-proto`.
+//! - [`otlp`]: an OTLP receiver (traces, metrics, logs; gRPC and HTTP/protobuf; plaintext,
+//!   TLS and mutual TLS) built on `opentelemetry-proto`.
 //! - [`logfmt`]: a strict logfmt parser to read observe's log lines back.
+//! - [`openmetrics`]: a strict OpenMetrics check, by the Prometheus Python client's parser.
+
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod logfmt;
+pub mod openmetrics;
 pub mod otlp;
