@@ -10,8 +10,9 @@ use metrics_exporter_prometheus::{
 };
 
 use super::config::{HTTP_BUCKETS, HTTP_DURATION_METRIC, MetricsConfig};
+use super::format::{self, Family, Kind, Point, Sample};
 use super::process::{self, ProcessMetrics};
-use super::recording::Recording;
+use super::recording::{FamilySnapshot, Recording};
 use crate::config::ConfigError;
 
 /// The exporter keeps histogram observations in a buffer until a render or an upkeep
@@ -86,17 +87,19 @@ impl Metrics {
             .build_recorder();
         let handle = recorder.handle();
         let recorder = Arc::new(recorder);
-        let recording = Arc::new(Recording::new(recorder.clone(), config.cardinality_limit));
+        let recording = Arc::new(Recording::new(
+            config.buckets.as_slice().into(),
+            config.cardinality_limit,
+        ));
         let (stop, stopped) = mpsc::channel();
         let upkeep = handle.clone();
-        let draining = recording.clone();
         // Without a thread the buffer grows until someone renders; failing to spawn one is
         // no reason to refuse metrics, so it is not an error.
         let _ = std::thread::Builder::new()
             .name("observe-metrics-upkeep".into())
             .spawn(move || {
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(UPKEEP_INTERVAL) {
-                    draining.drain(|| upkeep.run_upkeep());
+                    upkeep.run_upkeep();
                 }
             });
         Ok(Metrics {
@@ -193,6 +196,44 @@ impl Metrics {
     /// assert_eq!(metrics.render(), "");
     /// ```
     pub fn render(&self) -> String {
+        let (ours, theirs) = self.collect();
+        let mut text = String::with_capacity(theirs.len() + 4096);
+        format::write_prometheus(&mut text, &ours);
+        text.push_str(&theirs);
+        text
+    }
+
+    /// Runs the collectors, then renders everything recorded so far as OpenMetrics 1.0:
+    /// the same series as [`render`](Self::render), with an exemplar on each
+    /// `_duration_seconds_bucket` and `_total` sample of observe's metrics (the trace and
+    /// span of a recent sampled call in that bucket), ending with `# EOF`. What `/metrics`
+    /// serves to a scraper that asks for `application/openmetrics-text`.
+    ///
+    /// ```
+    /// use observe_runtime::metrics::{Metrics, MetricsConfig};
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// let metrics = Metrics::new(MetricsConfig::default()).unwrap();
+    /// let subscriber = tracing_subscriber::registry().with(metrics.layer());
+    /// tracing::subscriber::with_default(subscriber, || {
+    ///     let _span = tracing::info_span!("work", metric_name = "jobs").entered();
+    /// });
+    /// let text = metrics.render_openmetrics();
+    /// assert!(text.contains("# TYPE jobs counter\n"));
+    /// assert!(text.contains(r#"jobs_total{result="ok"} 1 # {trace_id=""#));
+    /// assert!(text.ends_with("# EOF\n"));
+    /// ```
+    pub fn render_openmetrics(&self) -> String {
+        let (mut families, theirs) = self.collect();
+        families.extend(format::parse(&theirs));
+        let mut text = String::with_capacity(8192);
+        format::write_openmetrics(&mut text, &families);
+        text
+    }
+
+    /// Every family: observe's own as a model, and the exporter's (the application's
+    /// metrics, the HTTP layer's, the process's) as the exporter renders them.
+    pub(crate) fn collect(&self) -> (Vec<format::Family>, String) {
         // Cloned out so that a collector may add collectors without deadlocking.
         let collectors = self
             .shared
@@ -210,12 +251,13 @@ impl Metrics {
                 cpu_seconds = process.and_then(ProcessMetrics::collect);
             });
         }
-        let mut text = self.shared.recording.drain(|| self.shared.handle.render());
+        let ours = families(&self.shared.recording.snapshot());
+        let mut theirs = self.shared.handle.render();
         // A float counter the exporter cannot hold (its counters are `u64`): rendered here.
         if let Some(seconds) = cpu_seconds {
-            process::render_cpu_seconds(&mut text, seconds);
+            process::render_cpu_seconds(&mut theirs, seconds);
         }
-        text
+        (ours, theirs)
     }
 
     /// Makes this registry the process-wide `metrics` recorder, so that the app's own
@@ -260,3 +302,49 @@ impl fmt::Display for InstallError {
 }
 
 impl std::error::Error for InstallError {}
+
+/// observe's families as the exposition model: per metric a counter (`<name>_total`) and a
+/// histogram (`<name>_duration_seconds`) over the same series.
+fn families(snapshot: &[FamilySnapshot]) -> Vec<Family> {
+    let mut families = Vec::with_capacity(snapshot.len() * 2);
+    for family in snapshot {
+        let name = &family.name;
+        families.push(Family {
+            name: format!("{name}_total"),
+            help: Some(format!("Completed calls of {name}, by result.")),
+            kind: Kind::Counter,
+            samples: family
+                .series
+                .iter()
+                .map(|series| Sample {
+                    labels: series.labels.clone(),
+                    point: Point::Number {
+                        value: series.histogram.count() as f64,
+                        exemplar: series.histogram.latest_exemplar(),
+                    },
+                })
+                .collect(),
+        });
+        families.push(Family {
+            name: format!("{name}_duration_seconds"),
+            help: Some(format!(
+                "Duration of calls of {name} in seconds, by result."
+            )),
+            kind: Kind::Histogram,
+            samples: family
+                .series
+                .iter()
+                .map(|series| Sample {
+                    labels: series.labels.clone(),
+                    point: Point::Histogram {
+                        bounds: series.histogram.bounds.clone(),
+                        counts: series.histogram.counts.clone(),
+                        sum: series.histogram.sum,
+                        exemplars: series.histogram.exemplars.clone(),
+                    },
+                })
+                .collect(),
+        });
+    }
+    families
+}

@@ -5,42 +5,16 @@ use std::hash::{BuildHasher, Hash};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
-use ::metrics::{Counter, Histogram, Key, KeyName, Label, Level, Metadata, Recorder, Unit};
 use hashbrown::{DefaultHashBuilder, HashTable};
 
 use super::labels::{self, RESULT_LABEL};
+use super::series::{HistogramSnapshot, Series};
 use crate::context::Outcome;
 use crate::value::FieldValue;
 
 /// The label of the one series that takes every observation past the cardinality limit
 /// (OpenTelemetry's `otel.metric.overflow`, in Prometheus spelling).
 pub(crate) const OVERFLOW_LABEL: &str = "otel_metric_overflow";
-
-static METADATA: Metadata<'static> =
-    Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
-
-/// The counter and histogram of one label set.
-#[derive(Debug)]
-pub(crate) struct Series {
-    counter: Counter,
-    histogram: Histogram,
-}
-
-impl Series {
-    fn register(recorder: &dyn Recorder, family: &Family, labels: Vec<Label>) -> Series {
-        let histogram = Key::from_parts(family.duration.clone(), labels.clone());
-        let counter = Key::from_parts(family.total.clone(), labels);
-        Series {
-            counter: recorder.register_counter(&counter, &METADATA),
-            histogram: recorder.register_histogram(&histogram, &METADATA),
-        }
-    }
-
-    pub(crate) fn observe(&self, seconds: f64) {
-        self.counter.increment(1);
-        self.histogram.record(seconds);
-    }
-}
 
 /// Where an observation goes.
 pub(crate) enum Resolved<'a> {
@@ -59,11 +33,18 @@ struct LabelSet {
     series: Arc<Series>,
 }
 
+/// One series of a family as a render reads it: its labels (`result` last) and counts.
+#[derive(Debug)]
+pub(crate) struct SeriesSnapshot {
+    pub(crate) labels: Vec<(String, String)>,
+    pub(crate) histogram: HistogramSnapshot,
+}
+
 /// One metric name's label sets and overflow series.
 #[derive(Debug)]
 pub(crate) struct Family {
-    total: KeyName,
-    duration: KeyName,
+    name: Box<str>,
+    bounds: Arc<[f64]>,
     limit: usize,
     sets: RwLock<HashTable<LabelSet>>,
     overflow: OnceLock<Series>,
@@ -81,24 +62,12 @@ impl std::fmt::Debug for LabelSet {
 }
 
 impl Family {
-    /// A family for `name`, described to the recorder so that the exposition has the
-    /// `# HELP` lines `promtool` asks for.
-    pub(crate) fn new(name: &str, limit: usize, recorder: &dyn Recorder) -> Family {
-        let total = KeyName::from(format!("{name}_total"));
-        let duration = KeyName::from(format!("{name}_duration_seconds"));
-        recorder.describe_counter(
-            total.clone(),
-            None,
-            format!("Completed calls of {name}, by result.").into(),
-        );
-        recorder.describe_histogram(
-            duration.clone(),
-            Some(Unit::Seconds),
-            format!("Duration of calls of {name} in seconds, by result.").into(),
-        );
+    /// A family for `name` (`<name>_total`, `<name>_duration_seconds`), its histograms
+    /// bounded by `bounds`.
+    pub(crate) fn new(name: &str, bounds: Arc<[f64]>, limit: usize) -> Family {
         Family {
-            total,
-            duration,
+            name: name.into(),
+            bounds,
             limit,
             sets: RwLock::default(),
             overflow: OnceLock::new(),
@@ -107,13 +76,16 @@ impl Family {
         }
     }
 
-    /// The series for these labels and outcome: found, newly registered while under the
-    /// limit, or the overflow series. Finding one allocates nothing.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The series for these labels and outcome: found, newly made while under the limit,
+    /// or the overflow series. Finding one allocates nothing.
     pub(crate) fn resolve<'v>(
         &self,
         labels: impl Iterator<Item = (&'static str, &'v FieldValue)> + Clone,
         outcome: Outcome,
-        recorder: &dyn Recorder,
     ) -> Resolved<'_> {
         let hash = self.hash(labels.clone(), outcome);
         let eq = |set: &LabelSet| {
@@ -126,7 +98,7 @@ impl Family {
             }
             if sets.len() >= self.limit {
                 drop(sets);
-                return self.overflow(recorder);
+                return self.overflow();
             }
         }
         let mut sets = self.sets.write().unwrap_or_else(PoisonError::into_inner);
@@ -135,17 +107,12 @@ impl Family {
         }
         if sets.len() >= self.limit {
             drop(sets);
-            return self.overflow(recorder);
+            return self.overflow();
         }
         let owned: Box<[(&'static str, Box<str>)]> = labels
             .map(|(key, value)| (key, labels::with_text(value, |text| Box::<str>::from(text))))
             .collect();
-        let mut recorder_labels: Vec<Label> = owned
-            .iter()
-            .map(|(key, value)| Label::new(*key, String::from(&**value)))
-            .collect();
-        recorder_labels.push(Label::from_static_parts(RESULT_LABEL, outcome.as_str()));
-        let series = Arc::new(Series::register(recorder, self, recorder_labels));
+        let series = Arc::new(Series::new(self.bounds.clone()));
         sets.insert_unique(
             hash,
             LabelSet {
@@ -159,16 +126,39 @@ impl Family {
         Resolved::Regular(series)
     }
 
-    fn overflow(&self, recorder: &dyn Recorder) -> Resolved<'_> {
-        let series = self.overflow.get_or_init(|| {
-            Series::register(
-                recorder,
-                self,
-                vec![Label::from_static_parts(OVERFLOW_LABEL, "true")],
-            )
-        });
+    fn overflow(&self) -> Resolved<'_> {
+        let series = self
+            .overflow
+            .get_or_init(|| Series::new(self.bounds.clone()));
         let first = !self.warned.swap(true, Ordering::Relaxed);
         Resolved::Overflow { series, first }
+    }
+
+    /// Every series, labels in declaration order then `result` (the overflow series
+    /// labelled `otel_metric_overflow="true"` only), sorted by labels.
+    pub(crate) fn snapshot(&self) -> Vec<SeriesSnapshot> {
+        let sets = self.sets.read().unwrap_or_else(PoisonError::into_inner);
+        let mut series: Vec<SeriesSnapshot> = sets
+            .iter()
+            .map(|set| SeriesSnapshot {
+                labels: set
+                    .labels
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), v.to_string()))
+                    .chain([(RESULT_LABEL.to_owned(), set.outcome.as_str().to_owned())])
+                    .collect(),
+                histogram: set.series.snapshot(),
+            })
+            .collect();
+        drop(sets);
+        series.sort_by(|a, b| a.labels.cmp(&b.labels));
+        if let Some(overflow) = self.overflow.get() {
+            series.push(SeriesSnapshot {
+                labels: vec![(OVERFLOW_LABEL.to_owned(), "true".to_owned())],
+                histogram: overflow.snapshot(),
+            });
+        }
+        series
     }
 
     fn hash<'v>(

@@ -39,14 +39,16 @@
 
 mod cache;
 mod config;
+mod exemplar;
 mod exposition;
 mod family;
-mod gate;
+mod format;
 mod global;
-mod http;
 mod labels;
 mod process;
 mod recording;
+mod scrape;
+mod series;
 mod server;
 mod sink;
 

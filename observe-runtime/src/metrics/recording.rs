@@ -1,22 +1,22 @@
-//! From a closed span record to a counter increment and a histogram observation.
+//! From a closed span record to one observation of its series.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use ::metrics::Recorder;
 use tracing_core::Metadata;
 
 use super::cache::{Probe, SeriesCache};
-use super::family::{Family, Resolved};
+use super::exemplar::Candidate;
+use super::family::{Family, Resolved, SeriesSnapshot};
 use super::labels;
 use crate::context::SpanRecord;
 use crate::fields::METRIC_NAME;
 use crate::value::FieldValue;
 
-/// What every [`MetricsLayer`](super::MetricsLayer) of one [`Metrics`](super::Metrics)
-/// records into.
+/// The families every [`Signals`](crate::Signals) layer of one
+/// [`Metrics`](super::Metrics) records into.
 pub(crate) struct Recording {
-    recorder: Arc<dyn Recorder + Send + Sync>,
+    bounds: Arc<[f64]>,
     limit: usize,
     cache: SeriesCache,
     families: RwLock<HashMap<Box<str>, Arc<Family>>>,
@@ -38,17 +38,26 @@ pub(crate) struct Overflowed {
     pub(crate) limit: usize,
 }
 
+/// One family's series, as a render reads them.
+#[derive(Debug)]
+pub(crate) struct FamilySnapshot {
+    /// The base name: `<name>_total`, `<name>_duration_seconds`.
+    pub(crate) name: String,
+    pub(crate) series: Vec<SeriesSnapshot>,
+}
+
 impl Recording {
-    pub(crate) fn new(recorder: Arc<dyn Recorder + Send + Sync>, limit: usize) -> Self {
+    pub(crate) fn new(bounds: Arc<[f64]>, limit: usize) -> Self {
         Recording {
-            recorder,
+            bounds,
             limit,
             cache: SeriesCache::default(),
             families: RwLock::default(),
         }
     }
 
-    /// Counts the closed span and observes its latency, if it names a metric.
+    /// Counts the closed span and observes its latency, if it names a metric. A sampled
+    /// span is offered as its bucket's exemplar.
     pub(crate) fn observe(
         &self,
         metadata: &'static Metadata<'static>,
@@ -60,7 +69,12 @@ impl Recording {
         if name.is_empty() {
             return None;
         }
-        let seconds = record.latency()?.as_secs_f64();
+        let latency = record.latency()?;
+        let exemplar = record.is_sampled().then(|| Candidate {
+            trace_id: record.trace_id(),
+            span_id: record.span_id(),
+            ended: record.started() + latency,
+        });
         let callsite = metadata.callsite();
         let probe = Probe {
             site: std::ptr::from_ref(metadata).addr(),
@@ -71,10 +85,10 @@ impl Recording {
         };
         match self
             .cache
-            .with_series(&probe, |series| series.observe(seconds))
+            .with_series(&probe, |series| series.observe(latency, exemplar.as_ref()))
         {
             Ok(()) => None,
-            Err(hash) => self.observe_uncached(hash, &probe, seconds),
+            Err(hash) => self.observe_uncached(hash, &probe, latency, exemplar.as_ref()),
         }
     }
 
@@ -83,34 +97,29 @@ impl Recording {
         &self,
         hash: u64,
         probe: &Probe<'_, L>,
-        seconds: f64,
+        latency: std::time::Duration,
+        exemplar: Option<&Candidate>,
     ) -> Option<Overflowed>
     where
         L: Iterator<Item = (&'static str, &'v FieldValue)> + Clone,
     {
         let family = self.family(probe.name);
-        match family.resolve(probe.labels.clone(), probe.outcome, &*self.recorder) {
+        match family.resolve(probe.labels.clone(), probe.outcome) {
             Resolved::Regular(series) => {
-                super::gate::observing(|| series.observe(seconds));
+                series.observe(latency, exemplar);
                 self.cache.insert(hash, probe, series);
                 None
             }
             // Not cached: the point of the guard is that unbounded label values stop costing
             // memory, so past the limit each call re-checks the family (no allocation).
             Resolved::Overflow { series, first } => {
-                super::gate::observing(|| series.observe(seconds));
+                series.observe(latency, exemplar);
                 first.then(|| Overflowed {
                     metric: probe.name.into(),
                     limit: self.limit,
                 })
             }
         }
-    }
-
-    /// Runs a drain of the exporter's histogram buffers (render, upkeep) while no
-    /// observation is in flight; see [`gate`](super::gate).
-    pub(crate) fn drain<R>(&self, drain: impl FnOnce() -> R) -> R {
-        super::gate::draining(drain)
     }
 
     fn family(&self, name: &str) -> Arc<Family> {
@@ -128,7 +137,27 @@ impl Recording {
             .unwrap_or_else(PoisonError::into_inner);
         families
             .entry(name.into())
-            .or_insert_with(|| Arc::new(Family::new(name, self.limit, &*self.recorder)))
+            .or_insert_with(|| Arc::new(Family::new(name, self.bounds.clone(), self.limit)))
             .clone()
+    }
+
+    /// Every family, sorted by name.
+    pub(crate) fn snapshot(&self) -> Vec<FamilySnapshot> {
+        let families: Vec<Arc<Family>> = self
+            .families
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        let mut snapshot: Vec<FamilySnapshot> = families
+            .iter()
+            .map(|family| FamilySnapshot {
+                name: family.name().to_owned(),
+                series: family.snapshot(),
+            })
+            .collect();
+        snapshot.sort_by(|a, b| a.name.cmp(&b.name));
+        snapshot
     }
 }

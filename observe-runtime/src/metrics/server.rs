@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::Metrics;
-use super::http::{self, Route};
+use super::scrape::{self as http, Route};
 
 /// How long a client may take to send its request or take the response. Connections are
 /// served one at a time, so this bounds how long one slow client delays the next scrape.
@@ -144,13 +144,18 @@ fn serve_one(mut stream: TcpStream, metrics: &Metrics) -> io::Result<()> {
     let plain = "text/plain; charset=utf-8";
     match route {
         Route::Nothing => return Ok(()),
-        Route::Metrics { body } => {
+        Route::Metrics { body, openmetrics } => {
+            let (render, content_type): (fn(&Metrics) -> String, _) = if openmetrics {
+                (Metrics::render_openmetrics, http::OPENMETRICS_CONTENT_TYPE)
+            } else {
+                (Metrics::render, http::CONTENT_TYPE)
+            };
             // A panicking collector must cost one scrape, not the endpoint.
-            match catch_unwind(AssertUnwindSafe(|| metrics.render())) {
+            match catch_unwind(AssertUnwindSafe(|| render(metrics))) {
                 Ok(text) => http::respond(
                     &mut stream,
                     "200 OK",
-                    http::CONTENT_TYPE,
+                    content_type,
                     "",
                     text.as_bytes(),
                     body,

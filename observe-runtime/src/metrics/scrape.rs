@@ -1,19 +1,25 @@
-//! Just enough HTTP/1.x for a scrape endpoint: read one bounded request head, route it,
-//! write one response, close.
+//! The scrape request: just enough HTTP/1.x for a `/metrics` endpoint. Read one bounded
+//! request head, route it (and see which format the scraper accepts), write one response,
+//! close.
 
 use std::io::{self, Read, Write};
 
 /// Request heads past this size are refused; a scrape request is a few hundred bytes.
 pub(crate) const MAX_HEAD: usize = 8 * 1024;
 
+/// The content type of the text format 0.0.4.
 pub(crate) const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// The content type of OpenMetrics 1.0.
+pub(crate) const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// What the server answers.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Route {
-    /// `GET /metrics`, or `HEAD` (`body` false).
+    /// `GET /metrics`, or `HEAD` (`body` false); `openmetrics` when the scraper accepts it.
     Metrics {
         body: bool,
+        openmetrics: bool,
     },
     NotFound,
     MethodNotAllowed,
@@ -84,11 +90,39 @@ pub(crate) fn route(head: &[u8]) -> Route {
     if path != "/metrics" {
         return Route::NotFound;
     }
+    let openmetrics = accepts_openmetrics(head);
     match method {
-        "GET" => Route::Metrics { body: true },
-        "HEAD" => Route::Metrics { body: false },
+        "GET" => Route::Metrics {
+            body: true,
+            openmetrics,
+        },
+        "HEAD" => Route::Metrics {
+            body: false,
+            openmetrics,
+        },
         _ => Route::MethodNotAllowed,
     }
+}
+
+/// Whether an `Accept` header lists OpenMetrics (Prometheus sends it first, with the text
+/// format 0.0.4 as a fallback; a weight of 0 refuses it).
+fn accepts_openmetrics(head: &[u8]) -> bool {
+    let Ok(head) = std::str::from_utf8(head) else {
+        return false;
+    };
+    head.lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("accept"))
+        .flat_map(|(_, value)| value.split(','))
+        .any(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or("");
+            let refused = parts
+                .filter_map(|param| param.strip_prefix("q="))
+                .any(|weight| weight.trim().parse::<f32>().is_ok_and(|q| q <= 0.0));
+            media.eq_ignore_ascii_case("application/openmetrics-text") && !refused
+        })
 }
 
 /// The path of an origin-form (`/metrics?x`) or absolute-form (`http://h/metrics`) target.
@@ -138,19 +172,31 @@ mod tests {
     fn routes() {
         assert_eq!(
             routed(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"),
-            Route::Metrics { body: true }
+            Route::Metrics {
+                body: true,
+                openmetrics: false
+            }
         );
         assert_eq!(
             routed(b"GET /metrics?name=x HTTP/1.0\r\n\r\n"),
-            Route::Metrics { body: true }
+            Route::Metrics {
+                body: true,
+                openmetrics: false
+            }
         );
         assert_eq!(
             routed(b"GET http://h:1/metrics HTTP/1.1\r\n\r\n"),
-            Route::Metrics { body: true }
+            Route::Metrics {
+                body: true,
+                openmetrics: false
+            }
         );
         assert_eq!(
             routed(b"HEAD /metrics HTTP/1.1\n\n"),
-            Route::Metrics { body: false }
+            Route::Metrics {
+                body: false,
+                openmetrics: false
+            }
         );
         assert_eq!(routed(b"GET /metricsx HTTP/1.1\r\n\r\n"), Route::NotFound);
         assert_eq!(routed(b"GET / HTTP/1.1\r\n\r\n"), Route::NotFound);
@@ -159,6 +205,32 @@ mod tests {
             Route::MethodNotAllowed
         );
         assert_eq!(routed(b"DELETE /other HTTP/1.1\r\n\r\n"), Route::NotFound);
+    }
+
+    #[test]
+    fn openmetrics_when_the_scraper_accepts_it() {
+        let prometheus = b"GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1\r\n\r\n";
+        assert_eq!(
+            routed(prometheus),
+            Route::Metrics {
+                body: true,
+                openmetrics: true
+            }
+        );
+        assert_eq!(
+            routed(b"GET /metrics HTTP/1.1\r\naccept: text/plain\r\n\r\n"),
+            Route::Metrics {
+                body: true,
+                openmetrics: false
+            }
+        );
+        assert_eq!(
+            routed(b"GET /metrics HTTP/1.1\r\nAccept: application/openmetrics-text; q=0\r\n\r\n"),
+            Route::Metrics {
+                body: true,
+                openmetrics: false
+            }
+        );
     }
 
     #[test]
