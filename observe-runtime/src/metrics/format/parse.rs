@@ -164,8 +164,11 @@ fn close(families: &mut [Family], open: &mut Vec<(Vec<(String, String)>, Histogr
     }
 }
 
+/// Labels as read, in order.
+type Labels = Vec<(String, String)>;
+
 /// `name{labels} value [timestamp]`.
-fn sample(line: &str) -> Option<(&str, Vec<(String, String)>, f64)> {
+fn sample(line: &str) -> Option<(&str, Labels, f64)> {
     let name_end = line.find(['{', ' '])?;
     let name = &line[..name_end];
     let (labels, rest) = if line[name_end..].starts_with('{') {
