@@ -20,6 +20,9 @@ use crate::metrics::{Metrics, MetricsConfig, MetricsServer};
 const DROPPED_LINES: &str = "observe_log_lines_dropped_total";
 /// Counts the spans lost before export.
 const DROPPED_SPANS: &str = "observe_spans_dropped_total";
+/// Counts the log records dropped before export.
+#[cfg(feature = "otlp")]
+const DROPPED_RECORDS: &str = "observe_log_records_dropped_total";
 /// Counts failed exports, by signal.
 const FAILED_EXPORTS: &str = "observe_exports_failed_total";
 
@@ -81,6 +84,16 @@ impl Config {
         tracing::subscriber::set_global_default(tracing_subscriber::registry().with(signals))
             .map_err(|_| InitError::AlreadyInitialised)?;
         crate::metrics::forward_to(&guard.metrics);
+        // The export threads log their failures through the application's dispatcher.
+        #[cfg(feature = "otlp")]
+        tracing::dispatcher::get_default(|dispatch| {
+            if let Some(push) = &guard.metrics_push {
+                push.log_to(dispatch.downgrade());
+            }
+            if let Some(logs) = &guard.log_export {
+                logs.failures().log_to(dispatch.downgrade());
+            }
+        });
         INITIALISED.store(true, Ordering::Release);
         Ok(guard)
     }
@@ -132,7 +145,7 @@ fn build(
     #[cfg(feature = "otlp")]
     let traces = match &settings.traces {
         Some(export) => {
-            let pipeline = crate::trace::TracePipeline::start(export).map_err(InitError::Traces)?;
+            let pipeline = crate::trace::TracePipeline::start(export).map_err(InitError::Export)?;
             builder = builder.traces(pipeline.sink(), filter(&settings.traces_filter)?);
             let sink = pipeline.sink();
             metrics.add_collector(move || {
@@ -147,15 +160,49 @@ fn build(
         }
         None => None,
     };
+    #[cfg(feature = "otlp")]
+    let metrics_push = match &settings.metrics_export {
+        Some(export) => {
+            let push = metrics.push_otlp(export).map_err(InitError::Export)?;
+            let failures = push.failures();
+            metrics.add_collector(move || {
+                ::metrics::counter!(FAILED_EXPORTS, "signal" => "metrics")
+                    .absolute(failures.count());
+            });
+            Some(push)
+        }
+        None => None,
+    };
     #[cfg(not(feature = "otlp"))]
-    if let Some(export) = &settings.traces {
+    if let Some(endpoint) = settings
+        .traces
+        .as_ref()
+        .map(|t| &t.target)
+        .or(settings.metrics_export.as_ref().map(|m| &m.target))
+        .or(settings.logs_export.as_ref().map(|l| &l.target))
+        .map(|target| &target.endpoint)
+    {
         return Err(InitError::OtlpNotBuiltIn {
-            endpoint: crate::config::redact_userinfo(&export.endpoint),
+            endpoint: crate::config::redact_userinfo(endpoint),
         });
     }
 
-    let writer_guard = match settings.log_format {
+    #[cfg(feature = "otlp")]
+    let log_export = match &settings.logs_export {
+        Some(export) => {
+            let logs = crate::log::LogExport::start(export).map_err(InitError::Export)?;
+            let (failures, dropped) = (logs.failures(), logs.sink());
+            metrics.add_collector(move || {
+                ::metrics::counter!(DROPPED_RECORDS).absolute(dropped.dropped());
+                ::metrics::counter!(FAILED_EXPORTS, "signal" => "logs").absolute(failures.count());
+            });
+            Some(logs)
+        }
         None => None,
+    };
+
+    let (lines, writer_guard) = match settings.log_format {
+        None => (None, None),
         Some(format) => {
             let backpressure = if settings.log_lossy {
                 Backpressure::Drop
@@ -172,13 +219,27 @@ fn build(
             metrics.add_collector(move || {
                 ::metrics::counter!(DROPPED_LINES).absolute(dropped.dropped_lines());
             });
-            let output = LogOutput::new(writer)
-                .with_format(format)
-                .with_span_lines(settings.span_lines);
-            builder = builder.logs(output, filter(&settings.log_filter)?);
-            Some(guard)
+            (
+                Some(LogOutput::new(writer).with_format(format)),
+                Some(guard),
+            )
         }
     };
+    // Lines, OTLP records, both, or neither.
+    #[cfg(feature = "otlp")]
+    let output = match (lines, &log_export) {
+        (Some(lines), Some(logs)) => Some(lines.with_records(logs.sink())),
+        (None, Some(logs)) => Some(LogOutput::records_only(logs.sink())),
+        (lines, None) => lines,
+    };
+    #[cfg(not(feature = "otlp"))]
+    let output = lines;
+    if let Some(output) = output {
+        builder = builder.logs(
+            output.with_span_lines(settings.span_lines),
+            filter(&settings.log_filter)?,
+        );
+    }
 
     Ok((
         builder.build(),
@@ -187,6 +248,10 @@ fn build(
             metrics_server,
             #[cfg(feature = "otlp")]
             traces,
+            #[cfg(feature = "otlp")]
+            metrics_push,
+            #[cfg(feature = "otlp")]
+            log_export,
             writer: writer_guard,
         },
     ))
@@ -204,6 +269,11 @@ fn describe_losses(registry: &Metrics) {
             "Spans lost before export: the queue was full, or their export failed.",
         ),
         (FAILED_EXPORTS, "Export requests that failed, by signal."),
+        #[cfg(feature = "otlp")]
+        (
+            DROPPED_RECORDS,
+            "OTLP log records dropped because their queue was full (OTEL_BLRP_MAX_QUEUE_SIZE).",
+        ),
     ];
     ::metrics::with_local_recorder(registry.recorder(), || {
         for (name, help) in metrics {
@@ -242,6 +312,10 @@ pub struct Guard {
     metrics_server: Option<MetricsServer>,
     #[cfg(feature = "otlp")]
     traces: Option<crate::trace::TracePipeline>,
+    #[cfg(feature = "otlp")]
+    metrics_push: Option<crate::metrics::MetricsPush>,
+    #[cfg(feature = "otlp")]
+    log_export: Option<crate::log::LogExport>,
     writer: Option<WriterGuard>,
 }
 
@@ -259,6 +333,17 @@ impl Guard {
     /// Where `/metrics` is served, when it is.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_server.as_ref().map(MetricsServer::local_addr)
+    }
+
+    /// Pushes the metrics now over OTLP (when the push is on), waiting at most `timeout`;
+    /// `true` when done (or when the push is off).
+    pub fn push_metrics(&self, timeout: Duration) -> bool {
+        #[cfg(feature = "otlp")]
+        if let Some(push) = &self.metrics_push {
+            return push.force_push(timeout);
+        }
+        let _ = timeout;
+        true
     }
 
     /// Exports the spans queued so far, waiting at most `timeout`; `true` when done (or
@@ -291,6 +376,20 @@ impl Drop for Guard {
             && let Err(error) = traces.shutdown(SHUTDOWN_TIMEOUT)
         {
             tracing::warn!(%error, "pending spans were not all exported");
+        }
+        #[cfg(feature = "otlp")]
+        if let Some(mut logs) = self.log_export.take()
+            && !logs.shutdown(SHUTDOWN_TIMEOUT)
+        {
+            eprintln!(
+                "observe: the last log records were not exported within {SHUTDOWN_TIMEOUT:?}"
+            );
+        }
+        #[cfg(feature = "otlp")]
+        if let Some(mut push) = self.metrics_push.take()
+            && !push.shutdown(SHUTDOWN_TIMEOUT)
+        {
+            tracing::warn!("the last metrics were not pushed within {SHUTDOWN_TIMEOUT:?}");
         }
         if let Some(writer) = self.writer.take() {
             writer.shutdown();
@@ -327,9 +426,9 @@ pub enum InitError {
         /// Why it cannot be bound (taken, not resolvable, not allowed).
         error: io::Error,
     },
-    /// Trace export could not start.
+    /// An OTLP export could not start.
     #[cfg(feature = "otlp")]
-    Traces(crate::trace::TraceError),
+    Export(crate::otlp::ExportError),
     /// An OTLP endpoint is set, but this build has no trace export (feature `otlp`).
     #[cfg(not(feature = "otlp"))]
     OtlpNotBuiltIn {
@@ -362,7 +461,7 @@ impl fmt::Display for InitError {
                 )
             }
             #[cfg(feature = "otlp")]
-            InitError::Traces(e) => e.fmt(f),
+            InitError::Export(e) => write!(f, "OTLP export: {e}"),
             #[cfg(not(feature = "otlp"))]
             InitError::OtlpNotBuiltIn { endpoint } => write!(
                 f,
@@ -387,7 +486,7 @@ impl std::error::Error for InitError {
             InitError::Config(e) => Some(e),
             InitError::MetricsAddr { error, .. } => Some(error),
             #[cfg(feature = "otlp")]
-            InitError::Traces(e) => Some(e),
+            InitError::Export(e) => Some(e),
             InitError::Writer(e) => Some(e),
             _ => None,
         }

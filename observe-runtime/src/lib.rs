@@ -29,6 +29,8 @@ pub mod log;
 #[cfg(feature = "otlp")]
 mod losses;
 pub mod metrics;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 pub mod propagation;
 mod signals;
 #[cfg(feature = "otlp")]

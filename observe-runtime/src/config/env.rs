@@ -6,7 +6,7 @@ use std::time::Duration;
 use tracing_subscriber::filter::LevelFilter;
 
 use super::error::ConfigError;
-use super::{LogFormat, Protocol, Sampler, SpanLines};
+use super::{LogFormat, MetricsExporters, Protocol, Sampler, SpanLines, Temporality};
 
 /// `true`/`false`, case-insensitive, surrounding whitespace ignored.
 pub(crate) fn parse_bool(var: &'static str, raw: &str) -> Result<bool, ConfigError> {
@@ -308,6 +308,61 @@ pub(crate) fn parse_traces_exporter(var: &'static str, raw: &str) -> Result<bool
             var,
             raw,
             r#"unsupported traces exporter; expected "otlp" or "none""#,
+        )),
+    }
+}
+
+/// `OTEL_METRICS_EXPORTER`: `prometheus`, `otlp`, both comma-separated, or `none`.
+pub(crate) fn parse_metrics_exporters(
+    var: &'static str,
+    raw: &str,
+) -> Result<MetricsExporters, ConfigError> {
+    let mut exporters = MetricsExporters {
+        prometheus: false,
+        otlp: false,
+    };
+    for name in raw.split(',').map(str::trim) {
+        match name {
+            n if n.eq_ignore_ascii_case("prometheus") => exporters.prometheus = true,
+            n if n.eq_ignore_ascii_case("otlp") => exporters.otlp = true,
+            n if n.eq_ignore_ascii_case("none") => {}
+            _ => {
+                return Err(ConfigError::env(
+                    var,
+                    raw,
+                    r#"unsupported metrics exporter; expected "prometheus", "otlp", both (comma-separated) or "none""#,
+                ));
+            }
+        }
+    }
+    Ok(exporters)
+}
+
+/// `OTEL_LOGS_EXPORTER`: `otlp` → `true`, `none` → `false`.
+pub(crate) fn parse_logs_exporter(var: &'static str, raw: &str) -> Result<bool, ConfigError> {
+    match raw.trim() {
+        v if v.eq_ignore_ascii_case("otlp") => Ok(true),
+        v if v.eq_ignore_ascii_case("none") => Ok(false),
+        _ => Err(ConfigError::env(
+            var,
+            raw,
+            r#"unsupported logs exporter; expected "otlp" or "none""#,
+        )),
+    }
+}
+
+/// `cumulative`, `delta`, or `lowmemory` (delta for counters and histograms, which is all
+/// observe pushes as sums).
+pub(crate) fn parse_temporality(var: &'static str, raw: &str) -> Result<Temporality, ConfigError> {
+    match raw.trim() {
+        v if v.eq_ignore_ascii_case("cumulative") => Ok(Temporality::Cumulative),
+        v if v.eq_ignore_ascii_case("delta") || v.eq_ignore_ascii_case("lowmemory") => {
+            Ok(Temporality::Delta)
+        }
+        _ => Err(ConfigError::env(
+            var,
+            raw,
+            r#"expected "cumulative", "delta" or "lowmemory""#,
         )),
     }
 }

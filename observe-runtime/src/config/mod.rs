@@ -44,18 +44,19 @@
 //!     .log_format(LogFormat::Logfmt) // code beats env
 //!     .resolve_with(env, "songs")?;
 //! assert_eq!(settings.log_format, Some(LogFormat::Logfmt));
-//! assert_eq!(settings.service_name, "songs");
+//! assert_eq!(settings.resource.service_name, "songs");
 //! let traces = settings.traces.expect("an endpoint turns export on");
-//! assert_eq!(traces.protocol, Protocol::HttpProtobuf);
-//! assert_eq!(traces.endpoint, "http://collector:4318/v1/traces");
+//! assert_eq!(traces.target.protocol, Protocol::HttpProtobuf);
+//! assert_eq!(traces.target.endpoint, "http://collector:4318/v1/traces");
 //! # Ok::<(), observe_runtime::config::ConfigError>(())
 //! ```
 
 mod env;
 mod error;
+mod export;
 mod resolve;
 mod secret;
-mod traces;
+mod targets;
 
 use std::fmt;
 use std::io::Write;
@@ -69,8 +70,11 @@ pub use crate::log::{LogFormat, SpanLines};
 pub use crate::metrics::{DEFAULT_BUCKETS, DEFAULT_CARDINALITY_LIMIT};
 pub(crate) use env::redact_userinfo;
 pub use error::{ConfigError, Origin};
+pub use export::{
+    BatchSettings, LogsExport, MetricsExport, OtlpTarget, Pem, Protocol, ResourceSettings,
+    SpanLimits, Temporality, TlsFiles, TraceExport,
+};
 pub use secret::{Headers, Secret};
-pub use traces::{BatchSettings, Protocol, SpanLimits, TraceExport};
 
 /// The default OTLP export timeout (the OTel spec's 10 s).
 pub const DEFAULT_OTLP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -106,6 +110,14 @@ pub struct Config {
     pub(crate) resource_attributes: Option<Vec<(String, String)>>,
     pub(crate) otlp_endpoint: Option<String>,
     pub(crate) otlp_traces_endpoint: Option<String>,
+    pub(crate) otlp_metrics_endpoint: Option<String>,
+    pub(crate) otlp_logs_endpoint: Option<String>,
+    pub(crate) otlp_certificate: Option<std::path::PathBuf>,
+    pub(crate) otlp_client_identity: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    pub(crate) metrics_exporters: Option<MetricsExporters>,
+    pub(crate) metric_export_interval: Option<Duration>,
+    pub(crate) metrics_temporality: Option<Temporality>,
+    pub(crate) logs_export: Option<bool>,
     pub(crate) otlp_protocol: Option<Protocol>,
     pub(crate) otlp_headers: Option<Vec<(String, Secret<String>)>>,
     pub(crate) otlp_timeout: Option<Duration>,
@@ -142,6 +154,17 @@ impl fmt::Debug for Config {
             .field("resource_attributes", &self.resource_attributes)
             .field("otlp_endpoint", &redact(&self.otlp_endpoint))
             .field("otlp_traces_endpoint", &redact(&self.otlp_traces_endpoint))
+            .field(
+                "otlp_metrics_endpoint",
+                &redact(&self.otlp_metrics_endpoint),
+            )
+            .field("otlp_logs_endpoint", &redact(&self.otlp_logs_endpoint))
+            .field("otlp_certificate", &self.otlp_certificate)
+            .field("otlp_client_identity", &self.otlp_client_identity)
+            .field("metrics_exporters", &self.metrics_exporters)
+            .field("metric_export_interval", &self.metric_export_interval)
+            .field("metrics_temporality", &self.metrics_temporality)
+            .field("logs_export", &self.logs_export)
             .field("otlp_protocol", &self.otlp_protocol)
             .field("otlp_headers", &self.otlp_headers)
             .field("otlp_timeout", &self.otlp_timeout)
@@ -166,6 +189,30 @@ pub struct MetricsAddr {
     pub origin: Origin,
 }
 
+/// Where metrics go (`OTEL_METRICS_EXPORTER`): pulled from `/metrics` by Prometheus (the
+/// default), pushed over OTLP, or both.
+///
+/// ```
+/// use observe_runtime::config::MetricsExporters;
+/// assert_eq!(MetricsExporters::default(), MetricsExporters { prometheus: true, otlp: false });
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MetricsExporters {
+    /// Serve `/metrics` (at `OBSERVE_METRICS_ADDR`, when set).
+    pub prometheus: bool,
+    /// Push every `OTEL_METRIC_EXPORT_INTERVAL` to the OTLP endpoint.
+    pub otlp: bool,
+}
+
+impl Default for MetricsExporters {
+    fn default() -> Self {
+        MetricsExporters {
+            prometheus: true,
+            otlp: false,
+        }
+    }
+}
+
 /// The resolved, validated settings that `init` and the layers consume.
 ///
 /// ```
@@ -180,9 +227,10 @@ pub struct MetricsAddr {
 /// assert_eq!(s.metrics_addr, None);
 /// assert_eq!(s.histogram_buckets.len(), 31);
 /// assert_eq!(s.cardinality_limit, 1000);
-/// assert_eq!(s.service_name, "songs");
+/// assert_eq!(s.resource.service_name, "songs");
 /// assert_eq!(s.sampler, Sampler::ParentBasedAlwaysOn);
 /// assert!(s.traces.is_none()); // no endpoint: no export
+/// assert!(s.serve_metrics && s.metrics_export.is_none() && s.logs_export.is_none());
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -205,10 +253,8 @@ pub struct Settings {
     pub histogram_buckets: Vec<f64>,
     /// Maximum label sets per metric before overflow (> 0).
     pub cardinality_limit: usize,
-    /// Resource `service.name`.
-    pub service_name: String,
-    /// Other resource attributes, in order (never contains `service.name`).
-    pub resource_attributes: Vec<(String, String)>,
+    /// The resource of everything exported (`service.name` never among its attributes).
+    pub resource: ResourceSettings,
     /// The sampler that sets each trace's `sampled` flag (used with export off too: the
     /// flag is propagated).
     pub sampler: Sampler,
@@ -217,6 +263,12 @@ pub struct Settings {
     /// Trace export, `None` when off (no endpoint, `OTEL_SDK_DISABLED=true`,
     /// `OTEL_TRACES_EXPORTER=none` or [`Config::trace_export`]`(false)`).
     pub traces: Option<TraceExport>,
+    /// Serve `/metrics` at `metrics_addr` (`OTEL_METRICS_EXPORTER` includes `prometheus`).
+    pub serve_metrics: bool,
+    /// The OTLP metrics push, `None` when off (`OTEL_METRICS_EXPORTER` without `otlp`).
+    pub metrics_export: Option<MetricsExport>,
+    /// The OTLP logs export, `None` when off (`OTEL_LOGS_EXPORTER` unset or `none`).
+    pub logs_export: Option<LogsExport>,
 }
 
 impl Config {
@@ -224,7 +276,7 @@ impl Config {
     ///
     /// ```
     /// let settings = observe_runtime::config::Config::new().resolve_with(|_| None, "app").unwrap();
-    /// assert_eq!(settings.service_name, "app");
+    /// assert_eq!(settings.resource.service_name, "app");
     /// ```
     pub fn new() -> Self {
         Self::default()
@@ -375,7 +427,7 @@ impl Config {
     /// ```
     /// let s = observe_runtime::config::Config::new().service_name("songs")
     ///     .resolve_with(|_| None, "songs-bin").unwrap();
-    /// assert_eq!(s.service_name, "songs");
+    /// assert_eq!(s.resource.service_name, "songs");
     /// ```
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
         self.service_name = Some(name.into());
@@ -388,7 +440,7 @@ impl Config {
     /// let s = observe_runtime::config::Config::new()
     ///     .resource_attribute("deployment.environment.name", "prod")
     ///     .resolve_with(|_| None, "app").unwrap();
-    /// assert_eq!(s.resource_attributes, [("deployment.environment.name".into(), "prod".into())]);
+    /// assert_eq!(s.resource.attributes, [("deployment.environment.name".into(), "prod".into())]);
     /// ```
     pub fn resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.resource_attributes
@@ -403,7 +455,7 @@ impl Config {
     /// ```
     /// let s = observe_runtime::config::Config::new().otlp_endpoint("http://127.0.0.1:4318/")
     ///     .resolve_with(|_| None, "app").unwrap();
-    /// assert_eq!(s.traces.unwrap().endpoint, "http://127.0.0.1:4318/v1/traces");
+    /// assert_eq!(s.traces.unwrap().target.endpoint, "http://127.0.0.1:4318/v1/traces");
     /// ```
     pub fn otlp_endpoint(mut self, url: impl Into<String>) -> Self {
         self.otlp_endpoint = Some(url.into());
@@ -417,7 +469,7 @@ impl Config {
     /// let s = observe_runtime::config::Config::new()
     ///     .otlp_traces_endpoint("http://127.0.0.1:4318/custom")
     ///     .resolve_with(|_| None, "app").unwrap();
-    /// assert_eq!(s.traces.unwrap().endpoint, "http://127.0.0.1:4318/custom");
+    /// assert_eq!(s.traces.unwrap().target.endpoint, "http://127.0.0.1:4318/custom");
     /// ```
     pub fn otlp_traces_endpoint(mut self, url: impl Into<String>) -> Self {
         self.otlp_traces_endpoint = Some(url.into());
@@ -430,7 +482,7 @@ impl Config {
     /// use observe_runtime::config::{Config, Protocol};
     /// let s = Config::new().otlp_protocol(Protocol::Grpc).otlp_endpoint("http://127.0.0.1:4317")
     ///     .resolve_with(|_| None, "app").unwrap();
-    /// let t = s.traces.unwrap();
+    /// let t = s.traces.unwrap().target;
     /// assert_eq!((t.protocol, t.endpoint.as_str()), (Protocol::Grpc, "http://127.0.0.1:4317"));
     /// ```
     pub fn otlp_protocol(mut self, protocol: Protocol) -> Self {
@@ -446,7 +498,7 @@ impl Config {
     ///     .otlp_endpoint("http://127.0.0.1:4318")
     ///     .otlp_header("authorization", "Bearer t0ken")
     ///     .resolve_with(|_| None, "app").unwrap();
-    /// let t = s.traces.unwrap();
+    /// let t = s.traces.unwrap().target;
     /// assert_eq!(t.headers.iter().collect::<Vec<_>>(), [("authorization", "Bearer t0ken")]);
     /// ```
     pub fn otlp_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
@@ -462,7 +514,7 @@ impl Config {
     /// use std::time::Duration;
     /// let s = observe_runtime::config::Config::new().otlp_endpoint("http://127.0.0.1:4318")
     ///     .otlp_timeout(Duration::from_secs(2)).resolve_with(|_| None, "app").unwrap();
-    /// assert_eq!(s.traces.unwrap().timeout, Duration::from_secs(2));
+    /// assert_eq!(s.traces.unwrap().target.timeout, Duration::from_secs(2));
     /// ```
     pub fn otlp_timeout(mut self, timeout: Duration) -> Self {
         self.otlp_timeout = Some(timeout);
@@ -506,6 +558,133 @@ impl Config {
     /// ```
     pub fn trace_export(mut self, enabled: bool) -> Self {
         self.trace_export = Some(enabled);
+        self
+    }
+
+    /// Collector metrics URL used as is, like `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`.
+    ///
+    /// ```
+    /// use observe_runtime::config::{Config, MetricsExporters};
+    /// let s = Config::new()
+    ///     .metrics_exporters(MetricsExporters { prometheus: false, otlp: true })
+    ///     .otlp_metrics_endpoint("http://127.0.0.1:4318/custom")
+    ///     .resolve_with(|_| None, "app").unwrap();
+    /// assert_eq!(s.metrics_export.unwrap().target.endpoint, "http://127.0.0.1:4318/custom");
+    /// ```
+    pub fn otlp_metrics_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.otlp_metrics_endpoint = Some(url.into());
+        self
+    }
+
+    /// Collector logs URL used as is, like `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`.
+    ///
+    /// ```
+    /// let s = observe_runtime::config::Config::new()
+    ///     .logs_export(true)
+    ///     .otlp_logs_endpoint("http://127.0.0.1:4318/custom")
+    ///     .resolve_with(|_| None, "app").unwrap();
+    /// assert_eq!(s.logs_export.unwrap().target.endpoint, "http://127.0.0.1:4318/custom");
+    /// ```
+    pub fn otlp_logs_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.otlp_logs_endpoint = Some(url.into());
+        self
+    }
+
+    /// A CA certificate (PEM file) to trust for `https://` endpoints besides the system
+    /// roots (beats `OTEL_EXPORTER_OTLP_CERTIFICATE` and its per-signal variants). The file
+    /// is read when the settings are resolved.
+    ///
+    /// ```
+    /// let err = observe_runtime::config::Config::new()
+    ///     .otlp_endpoint("https://collector.example:4318")
+    ///     .otlp_certificate("/no/such/ca.pem")
+    ///     .resolve_with(|_| None, "app").unwrap_err();
+    /// assert_eq!(err.variable(), "Config::otlp_certificate");
+    /// ```
+    pub fn otlp_certificate(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.otlp_certificate = Some(path.into());
+        self
+    }
+
+    /// A client certificate chain and its private key (PEM files), for collectors that
+    /// require mutual TLS (beats `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` and
+    /// `_CLIENT_KEY`).
+    ///
+    /// ```
+    /// let config = observe_runtime::config::Config::new()
+    ///     .otlp_client_identity("client.pem", "client.key");
+    /// # drop(config);
+    /// ```
+    pub fn otlp_client_identity(
+        mut self,
+        certificate: impl Into<std::path::PathBuf>,
+        key: impl Into<std::path::PathBuf>,
+    ) -> Self {
+        self.otlp_client_identity = Some((certificate.into(), key.into()));
+        self
+    }
+
+    /// Where metrics go (beats `OTEL_METRICS_EXPORTER`).
+    ///
+    /// ```
+    /// use observe_runtime::config::{Config, MetricsExporters};
+    /// let s = Config::new()
+    ///     .metrics_exporters(MetricsExporters { prometheus: true, otlp: true })
+    ///     .otlp_endpoint("http://127.0.0.1:4318")
+    ///     .resolve_with(|_| None, "app").unwrap();
+    /// assert!(s.serve_metrics && s.metrics_export.is_some());
+    /// ```
+    pub fn metrics_exporters(mut self, exporters: MetricsExporters) -> Self {
+        self.metrics_exporters = Some(exporters);
+        self
+    }
+
+    /// Time between OTLP metric pushes (beats `OTEL_METRIC_EXPORT_INTERVAL`).
+    ///
+    /// ```
+    /// use observe_runtime::config::{Config, MetricsExporters};
+    /// use std::time::Duration;
+    /// let s = Config::new()
+    ///     .metrics_exporters(MetricsExporters { prometheus: false, otlp: true })
+    ///     .otlp_endpoint("http://127.0.0.1:4318")
+    ///     .metric_export_interval(Duration::from_secs(10))
+    ///     .resolve_with(|_| None, "app").unwrap();
+    /// assert_eq!(s.metrics_export.unwrap().interval, Duration::from_secs(10));
+    /// ```
+    pub fn metric_export_interval(mut self, interval: Duration) -> Self {
+        self.metric_export_interval = Some(interval);
+        self
+    }
+
+    /// Cumulative or delta sums and histograms in the OTLP push (beats
+    /// `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`).
+    ///
+    /// ```
+    /// use observe_runtime::config::{Config, MetricsExporters, Temporality};
+    /// let s = Config::new()
+    ///     .metrics_exporters(MetricsExporters { prometheus: false, otlp: true })
+    ///     .otlp_endpoint("http://127.0.0.1:4318")
+    ///     .metrics_temporality(Temporality::Delta)
+    ///     .resolve_with(|_| None, "app").unwrap();
+    /// assert_eq!(s.metrics_export.unwrap().temporality, Temporality::Delta);
+    /// ```
+    pub fn metrics_temporality(mut self, temporality: Temporality) -> Self {
+        self.metrics_temporality = Some(temporality);
+        self
+    }
+
+    /// Sends every log line (those the log filter admits) as an OTLP log record too (beats
+    /// `OTEL_LOGS_EXPORTER`; needs an endpoint).
+    ///
+    /// ```
+    /// let s = observe_runtime::config::Config::new()
+    ///     .otlp_endpoint("http://127.0.0.1:4318")
+    ///     .logs_export(true)
+    ///     .resolve_with(|_| None, "app").unwrap();
+    /// assert_eq!(s.logs_export.unwrap().target.endpoint, "http://127.0.0.1:4318/v1/logs");
+    /// ```
+    pub fn logs_export(mut self, enabled: bool) -> Self {
+        self.logs_export = Some(enabled);
         self
     }
 

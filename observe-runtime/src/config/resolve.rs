@@ -7,10 +7,11 @@ use tracing_subscriber::filter::LevelFilter;
 
 use super::env;
 use super::error::{ConfigError, Origin};
+use super::targets::{self, Lookup};
 use super::{
-    BatchSettings, Config, DEFAULT_LOG_FILTER, DEFAULT_METRICS_FILTER, DEFAULT_OTLP_TIMEOUT,
-    DEFAULT_TRACES_FILTER, Headers, LogFormat, MetricsAddr, Protocol, Sampler, Settings,
-    SpanLimits, SpanLines, TraceExport,
+    BatchSettings, Config, DEFAULT_LOG_FILTER, DEFAULT_METRICS_FILTER, DEFAULT_TRACES_FILTER,
+    LogFormat, LogsExport, MetricsAddr, MetricsExport, MetricsExporters, ResourceSettings, Sampler,
+    Settings, SpanLimits, SpanLines, Temporality, TraceExport,
 };
 use crate::metrics::{DEFAULT_BUCKETS, DEFAULT_CARDINALITY_LIMIT, validate_buckets};
 
@@ -19,20 +20,15 @@ struct Env<'a> {
     lookup: &'a dyn Fn(&str) -> Option<String>,
 }
 
-impl Env<'_> {
+impl Lookup for Env<'_> {
     /// The variable's value; an empty (or all-blank) variable counts as unset, as the
     /// OpenTelemetry specification has it.
     fn get(&self, name: &str) -> Option<String> {
         (self.lookup)(name).filter(|v| !v.trim().is_empty())
     }
+}
 
-    /// The first of `names` that is set, with its name (signal-specific before generic).
-    fn first(&self, names: &[&'static str]) -> Option<(&'static str, String)> {
-        names
-            .iter()
-            .find_map(|&name| self.get(name).map(|value| (name, value)))
-    }
-
+impl Env<'_> {
     /// The one pattern of every setting: the value from code (checked by `check`), else
     /// the variable's (parsed by `parse`), else `default`.
     fn setting<T>(
@@ -100,7 +96,7 @@ pub(super) fn settings(
         || false,
     )?;
     let (metrics_addr, histogram_buckets, cardinality_limit) = metrics(&config, &env)?;
-    let (service_name, resource_attributes) = resource(&config, &env, default_service_name)?;
+    let resource = resource(&config, &env, default_service_name)?;
     let sampler = env.setting(
         config.sampler,
         "Config::sampler",
@@ -120,7 +116,10 @@ pub(super) fn settings(
         Sampler::default,
     )?;
     let limits = limits(&env)?;
-    let traces = traces(&config, &env, &service_name, &resource_attributes, limits)?;
+    let traces = traces(&config, &env, &resource, limits)?;
+    let exporters = metrics_exporters(&config, &env)?;
+    let metrics_export = metrics_export(&config, &env, exporters, &resource)?;
+    let logs_export = logs_export(&config, &env, &resource)?;
     Ok(Settings {
         log_filter,
         metrics_filter,
@@ -131,11 +130,13 @@ pub(super) fn settings(
         metrics_addr,
         histogram_buckets,
         cardinality_limit,
-        service_name,
-        resource_attributes,
+        resource,
         sampler,
         limits,
         traces,
+        serve_metrics: exporters.prometheus,
+        metrics_export,
+        logs_export,
     })
 }
 
@@ -233,7 +234,7 @@ fn resource(
     config: &Config,
     env: &Env<'_>,
     default_service_name: &str,
-) -> Result<(String, Vec<(String, String)>), ConfigError> {
+) -> Result<ResourceSettings, ConfigError> {
     let mut attributes = match &config.resource_attributes {
         Some(attrs) => {
             if let Some(i) = attrs.iter().position(|(k, _)| k.is_empty()) {
@@ -273,7 +274,10 @@ fn resource(
             .or(from_attributes)
             .unwrap_or_else(|| default_service_name.to_owned()),
     };
-    Ok((service_name, attributes))
+    Ok(ResourceSettings {
+        service_name,
+        attributes,
+    })
 }
 
 fn limits(env: &Env<'_>) -> Result<SpanLimits, ConfigError> {
@@ -293,123 +297,74 @@ fn limits(env: &Env<'_>) -> Result<SpanLimits, ConfigError> {
     })
 }
 
-fn batch(env: &Env<'_>) -> Result<BatchSettings, ConfigError> {
-    let defaults = BatchSettings::default();
+/// `<prefix>_MAX_QUEUE_SIZE`, `_MAX_EXPORT_BATCH_SIZE`, `_SCHEDULE_DELAY`, `_EXPORT_TIMEOUT`
+/// (`OTEL_BSP` for spans, `OTEL_BLRP` for log records).
+fn batch(
+    env: &Env<'_>,
+    prefix: &'static str,
+    defaults: BatchSettings,
+) -> Result<BatchSettings, ConfigError> {
+    let var = |suffix: &str| -> &'static str {
+        match (prefix, suffix) {
+            ("OTEL_BSP", "Q") => "OTEL_BSP_MAX_QUEUE_SIZE",
+            ("OTEL_BSP", "B") => "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+            ("OTEL_BSP", "D") => "OTEL_BSP_SCHEDULE_DELAY",
+            ("OTEL_BSP", _) => "OTEL_BSP_EXPORT_TIMEOUT",
+            (_, "Q") => "OTEL_BLRP_MAX_QUEUE_SIZE",
+            (_, "B") => "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE",
+            (_, "D") => "OTEL_BLRP_SCHEDULE_DELAY",
+            _ => "OTEL_BLRP_EXPORT_TIMEOUT",
+        }
+    };
     let count = |var: &'static str, default: usize| match env.get(var) {
         Some(raw) => env::parse_positive(var, &raw),
         None => Ok(default),
     };
-    let millis = |var: &'static str, default: Duration| match env.get(var) {
-        Some(raw) => env::parse_timeout_ms(var, &raw),
-        None => Ok(default),
-    };
-    let max_queue_size = count("OTEL_BSP_MAX_QUEUE_SIZE", defaults.max_queue_size)?;
-    let max_export_batch_size = count(
-        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
-        defaults.max_export_batch_size,
-    )?;
+    let max_queue_size = count(var("Q"), defaults.max_queue_size)?;
+    let max_export_batch_size = count(var("B"), defaults.max_export_batch_size)?;
     Ok(BatchSettings {
         max_queue_size,
         // The specification: a batch larger than the queue is the queue.
         max_export_batch_size: max_export_batch_size.min(max_queue_size),
-        schedule_delay: millis("OTEL_BSP_SCHEDULE_DELAY", defaults.schedule_delay)?,
-        export_timeout: millis("OTEL_BSP_EXPORT_TIMEOUT", defaults.export_timeout)?,
+        schedule_delay: targets::millis(env, var("D"), defaults.schedule_delay)?,
+        export_timeout: targets::millis(env, var("T"), defaults.export_timeout)?,
     })
+}
+
+/// Whether export is on at all: `OTEL_SDK_DISABLED` turns every signal off.
+fn sdk_enabled(env: &Env<'_>) -> Result<bool, ConfigError> {
+    Ok(!env
+        .get("OTEL_SDK_DISABLED")
+        .map(|v| env::parse_bool("OTEL_SDK_DISABLED", &v))
+        .transpose()?
+        .unwrap_or(false))
 }
 
 /// Trace export: everything is validated, even when export ends up off.
 fn traces(
     config: &Config,
     env: &Env<'_>,
-    service_name: &str,
-    resource_attributes: &[(String, String)],
+    resource: &ResourceSettings,
     limits: SpanLimits,
 ) -> Result<Option<TraceExport>, ConfigError> {
     let enabled = match config.trace_export {
         Some(enabled) => enabled,
         None => {
-            let disabled = env
-                .get("OTEL_SDK_DISABLED")
-                .map(|v| env::parse_bool("OTEL_SDK_DISABLED", &v))
-                .transpose()?
-                .unwrap_or(false);
             let exporter = env
                 .get("OTEL_TRACES_EXPORTER")
                 .map(|v| env::parse_traces_exporter("OTEL_TRACES_EXPORTER", &v))
                 .transpose()?
                 .unwrap_or(true);
-            !disabled && exporter
+            sdk_enabled(env)? && exporter
         }
     };
-    let protocol = match config.otlp_protocol {
-        Some(p) => p,
-        None => match env.first(&[
-            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-            "OTEL_EXPORTER_OTLP_PROTOCOL",
-        ]) {
-            Some((var, v)) => env::parse_protocol(var, &v)?,
-            None => Protocol::default(),
-        },
-    };
-    // (url, is it signal-specific?)
-    let endpoint = if let Some(url) = &config.otlp_traces_endpoint {
-        let url = env::validate_endpoint(url)
-            .map_err(|p| ConfigError::code("Config::otlp_traces_endpoint", Some(url.clone()), p))?;
-        Some((url, true))
-    } else if let Some(url) = &config.otlp_endpoint {
-        let url = env::validate_endpoint(url)
-            .map_err(|p| ConfigError::code("Config::otlp_endpoint", Some(url.clone()), p))?;
-        Some((url, false))
-    } else if let Some((var, v)) = env.first(&[
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-    ]) {
-        let url = env::validate_endpoint(&v).map_err(|p| ConfigError::env(var, &v, p))?;
-        Some((url, var == "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
-    } else {
-        None
-    };
-    let headers = match &config.otlp_headers {
-        Some(h) => {
-            for (i, (k, v)) in h.iter().enumerate() {
-                env::validate_header(i + 1, k, v.expose())
-                    .map_err(|p| ConfigError::code("Config::otlp_header", None, p))?;
-            }
-            Headers::from_pairs(h.iter().map(|(k, v)| (k.clone(), v.expose().clone())))
-        }
-        None => match env.first(&[
-            "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
-            "OTEL_EXPORTER_OTLP_HEADERS",
-        ]) {
-            Some((var, v)) => {
-                let pairs =
-                    env::parse_key_values(&v).map_err(|p| ConfigError::env_secret(var, p))?;
-                for (i, (k, v)) in pairs.iter().enumerate() {
-                    env::validate_header(i + 1, k, v)
-                        .map_err(|p| ConfigError::env_secret(var, p))?;
-                }
-                Headers::from_pairs(pairs)
-            }
-            None => Headers::default(),
-        },
-    };
-    let timeout = match config.otlp_timeout {
-        Some(t) if t.is_zero() => {
-            return Err(ConfigError::code(
-                "Config::otlp_timeout",
-                Some(format!("{t:?}")),
-                "must be greater than 0",
-            ));
-        }
-        Some(t) => t,
-        None => match env.first(&[
-            "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
-            "OTEL_EXPORTER_OTLP_TIMEOUT",
-        ]) {
-            Some((var, v)) => env::parse_timeout_ms(var, &v)?,
-            None => DEFAULT_OTLP_TIMEOUT,
-        },
-    };
+    let target = targets::target(
+        config,
+        config.otlp_traces_endpoint.as_ref(),
+        "Config::otlp_traces_endpoint",
+        targets::TRACES,
+        env,
+    )?;
     let span_event_level = env.setting(
         config.span_event_level,
         "Config::span_event_level",
@@ -418,28 +373,137 @@ fn traces(
         env::parse_level,
         || LevelFilter::WARN,
     )?;
-    let batch = batch(env)?;
+    let batch = batch(env, "OTEL_BSP", BatchSettings::default())?;
+    Ok(target.filter(|_| enabled).map(|target| TraceExport {
+        target,
+        resource: resource.clone(),
+        batch,
+        limits,
+        span_event_level,
+    }))
+}
 
-    Ok(match endpoint {
-        Some((url, signal_specific)) if enabled => {
-            let endpoint = match protocol {
-                Protocol::HttpProtobuf if !signal_specific => {
-                    format!("{}/v1/traces", url.trim_end_matches('/'))
-                }
-                _ => url,
-            };
-            Some(TraceExport {
-                endpoint,
-                protocol,
-                headers,
-                timeout,
-                service_name: service_name.to_owned(),
-                resource_attributes: resource_attributes.to_vec(),
-                batch,
-                limits,
-                span_event_level,
-            })
+/// Where metrics go: `/metrics` (`prometheus`, the default), an OTLP push (`otlp`), both,
+/// or neither (`none`).
+fn metrics_exporters(config: &Config, env: &Env<'_>) -> Result<MetricsExporters, ConfigError> {
+    env.setting(
+        config.metrics_exporters,
+        "Config::metrics_exporters",
+        any,
+        "OTEL_METRICS_EXPORTER",
+        env::parse_metrics_exporters,
+        MetricsExporters::default,
+    )
+}
+
+/// The OTLP metrics push, when `OTEL_METRICS_EXPORTER` includes `otlp` and an endpoint is
+/// set.
+fn metrics_export(
+    config: &Config,
+    env: &Env<'_>,
+    exporters: MetricsExporters,
+    resource: &ResourceSettings,
+) -> Result<Option<MetricsExport>, ConfigError> {
+    let target = targets::target(
+        config,
+        config.otlp_metrics_endpoint.as_ref(),
+        "Config::otlp_metrics_endpoint",
+        targets::METRICS,
+        env,
+    )?;
+    let interval = match config.metric_export_interval {
+        Some(interval) if interval.is_zero() => {
+            return Err(ConfigError::code(
+                "Config::metric_export_interval",
+                Some(format!("{interval:?}")),
+                "must be greater than 0",
+            ));
         }
-        _ => None,
-    })
+        Some(interval) => interval,
+        None => targets::millis(env, "OTEL_METRIC_EXPORT_INTERVAL", Duration::from_secs(60))?,
+    };
+    let temporality = env.setting(
+        config.metrics_temporality,
+        "Config::metrics_temporality",
+        any,
+        "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+        env::parse_temporality,
+        Temporality::default,
+    )?;
+    if exporters.otlp && target.is_none() {
+        return Err(match config.metrics_exporters {
+            Some(_) => ConfigError::code(
+                "Config::metrics_exporters",
+                None,
+                "an OTLP metrics push needs an endpoint: set OTEL_EXPORTER_OTLP_ENDPOINT \
+                 (or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, or Config::otlp_endpoint)",
+            ),
+            None => ConfigError::env(
+                "OTEL_METRICS_EXPORTER",
+                &env.get("OTEL_METRICS_EXPORTER").unwrap_or_default(),
+                "otlp needs an endpoint: set OTEL_EXPORTER_OTLP_ENDPOINT (or \
+                 OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)",
+            ),
+        });
+    }
+    Ok(target
+        .filter(|_| exporters.otlp && sdk_enabled(env).unwrap_or(true))
+        .map(|target| MetricsExport {
+            target,
+            resource: resource.clone(),
+            interval,
+            temporality,
+        }))
+}
+
+/// The OTLP logs export, when `OTEL_LOGS_EXPORTER=otlp` and an endpoint is set.
+fn logs_export(
+    config: &Config,
+    env: &Env<'_>,
+    resource: &ResourceSettings,
+) -> Result<Option<LogsExport>, ConfigError> {
+    let enabled = env.setting(
+        config.logs_export,
+        "Config::logs_export",
+        any,
+        "OTEL_LOGS_EXPORTER",
+        env::parse_logs_exporter,
+        || false,
+    )?;
+    let target = targets::target(
+        config,
+        config.otlp_logs_endpoint.as_ref(),
+        "Config::otlp_logs_endpoint",
+        targets::LOGS,
+        env,
+    )?;
+    let batch = batch(
+        env,
+        "OTEL_BLRP",
+        BatchSettings {
+            max_queue_size: 2_048,
+            max_export_batch_size: 512,
+            schedule_delay: Duration::from_millis(1_000),
+            export_timeout: Duration::from_millis(30_000),
+        },
+    )?;
+    if enabled && target.is_none() {
+        return Err(ConfigError::code(
+            if config.logs_export.is_some() {
+                "Config::logs_export"
+            } else {
+                "OTEL_LOGS_EXPORTER"
+            },
+            None,
+            "otlp needs an endpoint: set OTEL_EXPORTER_OTLP_ENDPOINT (or \
+             OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, or Config::otlp_endpoint)",
+        ));
+    }
+    Ok(target
+        .filter(|_| enabled && sdk_enabled(env).unwrap_or(true))
+        .map(|target| LogsExport {
+            target,
+            resource: resource.clone(),
+            batch,
+        }))
 }

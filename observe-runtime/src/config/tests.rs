@@ -28,18 +28,18 @@ fn defaults() {
     assert_eq!(s.metrics_addr, None);
     assert_eq!(s.histogram_buckets, DEFAULT_BUCKETS);
     assert_eq!(s.cardinality_limit, 1000);
-    assert_eq!(s.service_name, "default-svc");
-    assert!(s.resource_attributes.is_empty());
+    assert_eq!(s.resource.service_name, "default-svc");
+    assert!(s.resource.attributes.is_empty());
     assert_eq!(s.sampler, Sampler::ParentBasedAlwaysOn);
     assert!(s.traces.is_none());
 
     let s = resolve(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318")]).unwrap();
     let t = s.traces.unwrap();
-    assert_eq!(t.protocol, Protocol::HttpProtobuf);
-    assert_eq!(t.endpoint, "http://c:4318/v1/traces");
-    assert_eq!(t.timeout, Duration::from_secs(10));
-    assert!(t.headers.is_empty());
-    assert_eq!(t.service_name, "default-svc");
+    assert_eq!(t.target.protocol, Protocol::HttpProtobuf);
+    assert_eq!(t.target.endpoint, "http://c:4318/v1/traces");
+    assert_eq!(t.target.timeout, Duration::from_secs(10));
+    assert!(t.target.headers.is_empty());
+    assert_eq!(t.resource.service_name, "default-svc");
 }
 
 #[test]
@@ -78,9 +78,9 @@ fn env_values_are_read() {
             origin: Origin::Env("OBSERVE_METRICS_ADDR")
         })
     );
-    assert_eq!(s.service_name, "from-attrs");
+    assert_eq!(s.resource.service_name, "from-attrs");
     assert_eq!(
-        s.resource_attributes,
+        s.resource.attributes,
         [(
             "deployment.environment.name".to_string(),
             "prod eu".to_string()
@@ -88,32 +88,35 @@ fn env_values_are_read() {
     );
     assert_eq!(s.sampler, Sampler::ParentBasedTraceIdRatio(0.25));
     let t = s.traces.unwrap();
-    assert_eq!(t.protocol, Protocol::Grpc);
-    assert_eq!(t.endpoint, "http://traces:4317");
+    assert_eq!(t.target.protocol, Protocol::Grpc);
+    assert_eq!(t.target.endpoint, "http://traces:4317");
     assert_eq!(
-        t.headers.iter().collect::<Vec<_>>(),
+        t.target.headers.iter().collect::<Vec<_>>(),
         [("authorization", "Bearer abc"), ("x-b", "2")]
     );
-    assert_eq!(t.timeout, Duration::from_millis(1500));
+    assert_eq!(t.target.timeout, Duration::from_millis(1500));
 }
 
 #[test]
 fn service_name_precedence() {
     let attrs = ("OTEL_RESOURCE_ATTRIBUTES", "service.name=attrs");
     let name = ("OTEL_SERVICE_NAME", "named");
-    assert_eq!(resolve(&[attrs]).unwrap().service_name, "attrs");
-    assert_eq!(resolve(&[attrs, name]).unwrap().service_name, "named");
+    assert_eq!(resolve(&[attrs]).unwrap().resource.service_name, "attrs");
+    assert_eq!(
+        resolve(&[attrs, name]).unwrap().resource.service_name,
+        "named"
+    );
     let s = Config::new()
         .service_name("code")
         .resolve_with(env_of(&[attrs, name]), "d")
         .unwrap();
-    assert_eq!(s.service_name, "code");
+    assert_eq!(s.resource.service_name, "code");
 }
 
 #[test]
 fn http_endpoints() {
     // The generic endpoint gets /v1/traces appended (one slash), the signal one is as is.
-    let t = |pairs: &[(&str, &str)]| resolve(pairs).unwrap().traces.unwrap().endpoint;
+    let t = |pairs: &[(&str, &str)]| resolve(pairs).unwrap().traces.unwrap().target.endpoint;
     assert_eq!(
         t(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318/otlp/")]),
         "http://c:4318/otlp/v1/traces"
@@ -215,17 +218,20 @@ fn code_beats_env() {
             origin: Origin::Code("Config::metrics_addr")
         })
     );
-    assert_eq!(s.service_name, "code-svc");
+    assert_eq!(s.resource.service_name, "code-svc");
     assert_eq!(
-        s.resource_attributes,
+        s.resource.attributes,
         [("a".to_string(), "code".to_string())]
     );
     assert_eq!(s.sampler, Sampler::AlwaysOn);
     let t = s.traces.unwrap();
-    assert_eq!(t.endpoint, "http://code:4317");
-    assert_eq!(t.protocol, Protocol::Grpc);
-    assert_eq!(t.headers.iter().collect::<Vec<_>>(), [("x-code", "2")]);
-    assert_eq!(t.timeout, Duration::from_millis(200));
+    assert_eq!(t.target.endpoint, "http://code:4317");
+    assert_eq!(t.target.protocol, Protocol::Grpc);
+    assert_eq!(
+        t.target.headers.iter().collect::<Vec<_>>(),
+        [("x-code", "2")]
+    );
+    assert_eq!(t.target.timeout, Duration::from_millis(200));
 }
 
 /// Every variable with a bad value gives an error that names it.

@@ -5,6 +5,7 @@
 //! - `line.rs`: a line's keys in DESIGN.md's order, and the inherited context;
 //! - `primitives.rs`: the bytes of keys, values, ids, timestamps;
 //! - `cache.rs`: encodings a span's record keeps between its lines;
+//! - `records.rs`: the same lines as OTLP log records (feature `otlp`);
 //! - `encode.rs`, `logfmt.rs`, `json.rs`: the two formats' quoting and escaping;
 //! - `timestamp.rs`: RFC 3339 timestamps without a clock read per span line;
 //! - `writer.rs`: the sinks ([`writer::NonBlockingWriter`] for stdout).
@@ -16,11 +17,15 @@ mod line;
 pub mod logfmt;
 mod output;
 mod primitives;
+#[cfg(feature = "otlp")]
+mod records;
 pub mod timestamp;
 pub mod writer;
 
 pub(crate) use cache::SpanLogCache;
 pub use output::{LogFormat, LogOutput, SpanLines};
+#[cfg(feature = "otlp")]
+pub use records::{LogExport, LogRecordSink};
 
 #[cfg(test)]
 #[path = "../../../testkit/src/logfmt.rs"]

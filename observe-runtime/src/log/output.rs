@@ -62,15 +62,18 @@ pub enum SpanLines {
 /// # drop(output);
 /// ```
 pub struct LogOutput {
-    sink: Arc<dyn LineSink>,
-    format: LogFormat,
+    /// Lines, and their format; `None` when the log signal only sends OTLP records.
+    lines: Option<(Arc<dyn LineSink>, LogFormat)>,
+    /// OTLP log records, when they are exported.
+    #[cfg(feature = "otlp")]
+    records: Option<super::records::LogRecordSink>,
     span_lines: SpanLines,
 }
 
 impl fmt::Debug for LogOutput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogOutput")
-            .field("format", &self.format)
+            .field("format", &self.lines.as_ref().map(|(_, format)| format))
             .field("span_lines", &self.span_lines)
             .finish_non_exhaustive()
     }
@@ -80,15 +83,37 @@ impl LogOutput {
     /// Logfmt lines, open and close lines for every span, written to `sink`.
     pub fn new(sink: impl LineSink) -> Self {
         LogOutput {
-            sink: Arc::new(sink),
-            format: LogFormat::Logfmt,
+            lines: Some((Arc::new(sink), LogFormat::Logfmt)),
+            #[cfg(feature = "otlp")]
+            records: None,
             span_lines: SpanLines::OpenClose,
         }
     }
 
+    /// No lines, only OTLP log records into `sink` (from
+    /// [`LogExport::sink`](super::LogExport::sink)): what `OBSERVE_LOG_FORMAT=off` with
+    /// `OTEL_LOGS_EXPORTER=otlp` gives.
+    #[cfg(feature = "otlp")]
+    pub fn records_only(sink: super::records::LogRecordSink) -> Self {
+        LogOutput {
+            lines: None,
+            records: Some(sink),
+            span_lines: SpanLines::OpenClose,
+        }
+    }
+
+    /// Also sends every line as an OTLP log record into `sink`.
+    #[cfg(feature = "otlp")]
+    pub fn with_records(mut self, sink: super::records::LogRecordSink) -> Self {
+        self.records = Some(sink);
+        self
+    }
+
     /// Chooses the line format.
     pub fn with_format(mut self, format: LogFormat) -> Self {
-        self.format = format;
+        if let Some((_, current)) = &mut self.lines {
+            *current = format;
+        }
         self
     }
 
@@ -99,19 +124,19 @@ impl LogOutput {
     }
 
     /// Builds one line in the thread's reused buffer and hands it to the sink.
-    fn emit(&self, build: impl FnOnce(&mut Vec<u8>)) {
+    fn emit(sink: &dyn LineSink, build: impl FnOnce(&mut Vec<u8>)) {
         // One buffer per thread, reused; a value whose Debug impl logs re-enters here
         // and gets a fresh buffer rather than a panic.
         BUFFER.with(|cell| match cell.try_borrow_mut() {
             Ok(mut buffer) => {
                 buffer.clear();
                 build(&mut buffer);
-                self.sink.write_line(&buffer);
+                sink.write_line(&buffer);
             }
             Err(_) => {
                 let mut buffer = Vec::with_capacity(256);
                 build(&mut buffer);
-                self.sink.write_line(&buffer);
+                sink.write_line(&buffer);
             }
         });
     }
@@ -135,9 +160,18 @@ impl LogOutput {
             let own = span_line::<F, R>(out, span, record, false);
             record.log.encoded_fields.set(format_tag::<F>(), &out[own]);
         }
-        match self.format {
-            LogFormat::Logfmt => self.emit(|out| open::<LogfmtEncoder, R>(out, span, record)),
-            LogFormat::Json => self.emit(|out| open::<JsonEncoder, R>(out, span, record)),
+        #[cfg(feature = "otlp")]
+        if let Some(records) = &self.records {
+            records.span_line(span, record, false);
+        }
+        match &self.lines {
+            Some((sink, LogFormat::Logfmt)) => {
+                Self::emit(&**sink, |out| open::<LogfmtEncoder, R>(out, span, record))
+            }
+            Some((sink, LogFormat::Json)) => {
+                Self::emit(&**sink, |out| open::<JsonEncoder, R>(out, span, record))
+            }
+            None => {}
         }
     }
 
@@ -150,13 +184,18 @@ impl LogOutput {
         if self.span_lines == SpanLines::Off {
             return;
         }
-        match self.format {
-            LogFormat::Logfmt => self.emit(|out| {
+        #[cfg(feature = "otlp")]
+        if let Some(records) = &self.records {
+            records.span_line(span, record, true);
+        }
+        match &self.lines {
+            Some((sink, LogFormat::Logfmt)) => Self::emit(&**sink, |out| {
                 span_line::<LogfmtEncoder, R>(out, span, record, true);
             }),
-            LogFormat::Json => self.emit(|out| {
+            Some((sink, LogFormat::Json)) => Self::emit(&**sink, |out| {
                 span_line::<JsonEncoder, R>(out, span, record, true);
             }),
+            None => {}
         }
     }
 
@@ -166,9 +205,18 @@ impl LogOutput {
         event: &Event<'_>,
         span: Option<&SpanRef<'a, R>>,
     ) {
-        match self.format {
-            LogFormat::Logfmt => self.emit(|out| event_line::<LogfmtEncoder, R>(out, event, span)),
-            LogFormat::Json => self.emit(|out| event_line::<JsonEncoder, R>(out, event, span)),
+        #[cfg(feature = "otlp")]
+        if let Some(records) = &self.records {
+            records.event(event, span);
+        }
+        match &self.lines {
+            Some((sink, LogFormat::Logfmt)) => Self::emit(&**sink, |out| {
+                event_line::<LogfmtEncoder, R>(out, event, span)
+            }),
+            Some((sink, LogFormat::Json)) => Self::emit(&**sink, |out| {
+                event_line::<JsonEncoder, R>(out, event, span)
+            }),
+            None => {}
         }
     }
 }

@@ -51,6 +51,8 @@ struct Shared {
     recording: Arc<Recording>,
     collectors: RwLock<Vec<Collector>>,
     process: OnceLock<ProcessMetrics>,
+    #[cfg(feature = "otlp")]
+    started: std::time::SystemTime,
     /// Dropped with the last clone, which wakes and ends the upkeep thread.
     _upkeep: mpsc::Sender<()>,
 }
@@ -109,6 +111,8 @@ impl Metrics {
                 recording,
                 collectors: RwLock::default(),
                 process: OnceLock::new(),
+                #[cfg(feature = "otlp")]
+                started: std::time::SystemTime::now(),
                 _upkeep: stop,
             }),
         })
@@ -224,11 +228,22 @@ impl Metrics {
     /// assert!(text.ends_with("# EOF\n"));
     /// ```
     pub fn render_openmetrics(&self) -> String {
+        let mut text = String::with_capacity(8192);
+        format::write_openmetrics(&mut text, &self.families());
+        text
+    }
+
+    /// Every family as one model: what both formats and the OTLP push write.
+    pub(crate) fn families(&self) -> Vec<Family> {
         let (mut families, theirs) = self.collect();
         families.extend(format::parse(&theirs));
-        let mut text = String::with_capacity(8192);
-        format::write_openmetrics(&mut text, &families);
-        text
+        families
+    }
+
+    /// When this registry started counting (the start of every cumulative value).
+    #[cfg(feature = "otlp")]
+    pub(crate) fn started(&self) -> std::time::SystemTime {
+        self.shared.started
     }
 
     /// Every family: observe's own as a model, and the exporter's (the application's

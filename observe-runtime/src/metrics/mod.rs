@@ -45,7 +45,11 @@ mod family;
 mod format;
 mod global;
 mod labels;
+#[cfg(feature = "otlp")]
+mod otlp;
 mod process;
+#[cfg(feature = "otlp")]
+mod push;
 mod recording;
 mod scrape;
 mod series;
@@ -58,5 +62,7 @@ pub use config::{
 };
 pub use exposition::{InstallError, Metrics};
 pub(crate) use global::{forward_to, install_forwarder};
+#[cfg(feature = "otlp")]
+pub use push::MetricsPush;
 pub use server::MetricsServer;
 pub(crate) use sink::{MetricsSink, warn_overflow};

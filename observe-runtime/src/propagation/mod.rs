@@ -229,12 +229,8 @@ impl TraceContext {
     /// ```
     #[cfg(feature = "otlp")]
     pub fn to_otel(&self) -> opentelemetry::trace::SpanContext {
-        use opentelemetry::trace::{TraceFlags, TraceState};
-        let state = self
-            .tracestate
-            .as_deref()
-            .and_then(|list| list.parse::<TraceState>().ok())
-            .unwrap_or_default();
+        use opentelemetry::trace::TraceFlags;
+        let state = otel_trace_state(self.tracestate.as_deref());
         opentelemetry::trace::SpanContext::new(
             opentelemetry::trace::TraceId::from_bytes(self.trace_id.to_bytes()),
             opentelemetry::trace::SpanId::from_bytes(self.span_id.to_bytes()),
@@ -247,4 +243,24 @@ impl TraceContext {
             state,
         )
     }
+}
+
+/// A `tracestate` list as OpenTelemetry's `TraceState`. opentelemetry 0.33 checks keys by
+/// Trace Context Level 1 (refusing Level 2 keys such as `ab@`, and by an off-by-one the
+/// Level 1 `tenant@system` keys with a 14-character system) and refuses a whole list for
+/// one such key; so the members are taken one by one, and those it refuses are left out of
+/// the exported span (they are still propagated in full).
+#[cfg(feature = "otlp")]
+pub(crate) fn otel_trace_state(list: Option<&str>) -> opentelemetry::trace::TraceState {
+    use opentelemetry::trace::TraceState;
+    let Some(list) = list else {
+        return TraceState::default();
+    };
+    let members = list.split(',').filter_map(|member| {
+        let (key, value) = member.split_once('=')?;
+        TraceState::from_key_value([(key, value)])
+            .is_ok()
+            .then_some((key, value))
+    });
+    TraceState::from_key_value(members).unwrap_or_default()
 }

@@ -118,11 +118,7 @@ pub(crate) fn span_data(
         .iter()
         .map(|link| Link::with_context(remote_context(link.trace_id, link.span_id)))
         .collect();
-    let trace_state = record
-        .tracestate
-        .as_deref()
-        .and_then(|list| list.parse::<TraceState>().ok())
-        .unwrap_or_default();
+    let trace_state = crate::propagation::otel_trace_state(record.tracestate.as_deref());
 
     SpanData {
         span_context: SpanContext::new(

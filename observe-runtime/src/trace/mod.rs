@@ -27,7 +27,6 @@
 mod convert;
 mod data;
 mod exporter;
-mod queue;
 mod worker;
 
 use std::fmt;
@@ -35,21 +34,20 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::Duration;
 
-use opentelemetry::{InstrumentationScope, KeyValue};
-use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::resource::TelemetryResourceDetector;
+use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::trace::SpanExporter;
 use tracing::Dispatch;
-use tracing_core::Level;
 use tracing_core::dispatcher::WeakDispatch;
 use tracing_subscriber::filter::LevelFilter;
 
+pub(crate) use convert::value;
 pub(crate) use data::{SpanTraceData, is_exception};
 
 use crate::config::{SpanLimits, TraceExport};
 use crate::context::SpanRecord;
 use crate::losses::ExportFailures;
-use queue::Queue;
+use crate::otlp::queue::Queue;
+use crate::otlp::{ExportError, resource, runtime};
 use worker::{Schedule, Worker};
 
 /// What the layer needs of a running pipeline: the queue, and what to collect per span.
@@ -60,7 +58,7 @@ pub struct TraceSink {
 
 #[derive(Debug)]
 struct SinkInner {
-    queue: Arc<Queue>,
+    queue: Arc<Queue<SpanRecord>>,
     limits: SpanLimits,
     /// Events at this level or more severe become span events (`err` events and panics
     /// always do).
@@ -80,7 +78,7 @@ impl TraceSink {
 
     /// Whether an event at `level` becomes a span event.
     #[inline]
-    pub(crate) fn takes_event_level(&self, level: &Level) -> bool {
+    pub(crate) fn takes_event_level(&self, level: &tracing_core::Level) -> bool {
         *level <= self.inner.event_level
     }
 
@@ -132,20 +130,9 @@ impl TracePipeline {
     /// # Errors
     /// [`TraceError::Runtime`] when a thread cannot start, [`TraceError::Exporter`] when the
     /// exporter cannot be built.
-    pub fn start(settings: &TraceExport) -> Result<TracePipeline, TraceError> {
-        if settings
-            .endpoint
-            .get(..8)
-            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
-        {
-            return Err(TraceError::TlsNotBuiltIn);
-        }
-        let runtime = exporter::runtime()?;
-        let built = {
-            let _enter = runtime.enter();
-            tracing::dispatcher::with_default(&Dispatch::none(), || exporter::otlp(settings))
-        };
-        match built {
+    pub fn start(settings: &TraceExport) -> Result<TracePipeline, ExportError> {
+        let runtime = runtime::runtime()?;
+        match runtime::build_in(&runtime, || exporter::otlp(&settings.target)) {
             Ok(exporter) => Self::spawn(exporter, runtime, settings),
             Err(e) => {
                 // Dropping a runtime inside an async context panics; this never blocks.
@@ -182,29 +169,29 @@ impl TracePipeline {
     pub fn with_exporter<E>(
         exporter: E,
         settings: &TraceExport,
-    ) -> Result<TracePipeline, TraceError>
+    ) -> Result<TracePipeline, ExportError>
     where
         E: SpanExporter + 'static,
     {
-        Self::spawn(exporter, exporter::runtime()?, settings)
+        Self::spawn(exporter, runtime::runtime()?, settings)
     }
 
     fn spawn<E>(
         mut exporter: E,
         runtime: tokio::runtime::Runtime,
         settings: &TraceExport,
-    ) -> Result<TracePipeline, TraceError>
+    ) -> Result<TracePipeline, ExportError>
     where
         E: SpanExporter + 'static,
     {
-        exporter.set_resource(&resource(settings));
+        exporter.set_resource(&resource::sdk(&settings.resource));
         let queue = Arc::new(Queue::new(
             settings.batch.max_queue_size,
             settings.batch.max_export_batch_size,
         ));
         let failures = Arc::new(ExportFailures::new(
             "traces",
-            crate::config::redact_userinfo(&settings.endpoint),
+            crate::config::redact_userinfo(&settings.target.endpoint),
         ));
         let worker = Worker {
             queue: queue.clone(),
@@ -222,13 +209,13 @@ impl TracePipeline {
         };
         let (done_tx, done) = mpsc::sync_channel(1);
         let thread = std::thread::Builder::new()
-            .name(format!("{}-spans", exporter::THREAD_NAME))
+            .name(format!("{}-spans", runtime::THREAD_NAME))
             .spawn(move || {
                 let _quiet = tracing::dispatcher::set_default(&Dispatch::none());
                 let lost = worker.run();
                 let _ = done_tx.send(lost);
             })
-            .map_err(TraceError::Runtime)?;
+            .map_err(ExportError::Runtime)?;
         queue.set_worker(thread.thread().clone());
         Ok(TracePipeline {
             sink: TraceSink {
@@ -293,50 +280,22 @@ impl Drop for TracePipeline {
     }
 }
 
-/// The resource every exported span carries: `service.name`, the configured attributes and
-/// `telemetry.sdk.*`.
-fn resource(settings: &TraceExport) -> Resource {
-    Resource::builder_empty()
-        .with_detector(Box::new(TelemetryResourceDetector))
-        .with_attributes(
-            settings
-                .resource_attributes
-                .iter()
-                .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
-        )
-        .with_service_name(settings.service_name.clone())
-        .build()
-}
-
-/// What went wrong starting or stopping trace export.
+/// What went wrong stopping trace export.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum TraceError {
-    /// The export runtime or thread could not be started.
-    Runtime(std::io::Error),
-    /// The OTLP exporter could not be built.
-    Exporter(opentelemetry_otlp::ExporterBuildError),
     /// Shutdown did not finish within the given time; spans may be lost.
     ShutdownTimeout(Duration),
     /// The last exports, at shutdown, failed: this many spans are lost.
     NotExported(u64),
-    /// An `https://` endpoint, and no TLS in this build.
-    TlsNotBuiltIn,
 }
 
 impl fmt::Display for TraceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TraceError::Runtime(e) => write!(f, "cannot start the trace export thread: {e}"),
-            TraceError::Exporter(e) => write!(f, "cannot build the OTLP span exporter: {e}"),
             TraceError::ShutdownTimeout(t) => {
                 write!(f, "pending spans were not all exported within {t:?}")
             }
-            TraceError::TlsNotBuiltIn => f.write_str(
-                "an https:// endpoint in OTEL_EXPORTER_OTLP_ENDPOINT or \
-                 OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (or Config::otlp_endpoint) needs TLS, which \
-                 this build of observe does not include; use http:// (e.g. a local collector)",
-            ),
             TraceError::NotExported(n) => {
                 write!(f, "the export of the last {n} spans failed; they are lost")
             }
@@ -344,12 +303,4 @@ impl fmt::Display for TraceError {
     }
 }
 
-impl std::error::Error for TraceError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            TraceError::Runtime(e) => Some(e),
-            TraceError::Exporter(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+impl std::error::Error for TraceError {}

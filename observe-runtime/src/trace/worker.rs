@@ -10,9 +10,9 @@ use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::trace::SpanExporter;
 
 use super::convert::span_data;
-use super::queue::Queue;
 use crate::config::SpanLimits;
 use crate::losses::ExportFailures;
+use crate::otlp::queue::Queue;
 
 /// How the worker batches and times exports (`OTEL_BSP_*`).
 #[derive(Clone, Copy, Debug)]
@@ -24,7 +24,7 @@ pub(crate) struct Schedule {
 }
 
 pub(crate) struct Worker<E> {
-    pub(crate) queue: Arc<Queue>,
+    pub(crate) queue: Arc<Queue<crate::context::SpanRecord>>,
     pub(crate) exporter: E,
     pub(crate) runtime: tokio::runtime::Runtime,
     pub(crate) schedule: Schedule,

@@ -1,21 +1,19 @@
-//! The bounded queue between the application's threads, which close spans, and the export
-//! thread.
+//! The bounded queue between the application's threads and an export thread (closed span
+//! records for traces, captured log records for logs).
 //!
-//! A closing span's record is moved in whole (no copy of its fields, no allocation): the
-//! export thread turns records into OpenTelemetry spans. Producers take a mutex for the
-//! length of a `Vec::push` and wake the export thread only when a batch is full; the export
-//! thread swaps the whole `Vec` out at once. A full queue drops the record and counts it.
+//! An item is moved in whole (a closing span's record is not copied, nothing is
+//! allocated): the export thread turns items into what the exporter takes. Producers take
+//! a mutex for the length of a `Vec::push` and wake the export thread only when a batch is
+//! full; the export thread swaps the whole `Vec` out at once. A full queue drops the item
+//! and counts it.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::Thread;
 use std::time::Duration;
 
-use crate::context::SpanRecord;
-
-#[derive(Debug)]
-pub(crate) struct Queue {
-    spans: Mutex<Vec<SpanRecord>>,
+pub(crate) struct Queue<T> {
+    spans: Mutex<Vec<T>>,
     /// Records the queue holds at most (`OTEL_BSP_MAX_QUEUE_SIZE`).
     capacity: usize,
     /// Records per export (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`): reaching it wakes the worker.
@@ -28,8 +26,17 @@ pub(crate) struct Queue {
     flushed: Condvar,
 }
 
-impl Queue {
-    pub(crate) fn new(capacity: usize, batch: usize) -> Queue {
+impl<T> std::fmt::Debug for Queue<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue")
+            .field("capacity", &self.capacity)
+            .field("dropped", &self.dropped())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Queue<T> {
+    pub(crate) fn new(capacity: usize, batch: usize) -> Queue<T> {
         Queue {
             spans: Mutex::new(Vec::with_capacity(batch.min(capacity))),
             capacity,
@@ -42,7 +49,7 @@ impl Queue {
         }
     }
 
-    fn spans(&self) -> MutexGuard<'_, Vec<SpanRecord>> {
+    fn spans(&self) -> MutexGuard<'_, Vec<T>> {
         self.spans.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -56,10 +63,9 @@ impl Queue {
         }
     }
 
-    /// Queues a closed span's record, or drops and counts it when the queue is full (or
-    /// closed).
+    /// Queues an item, or drops and counts it when the queue is full (or closed).
     #[inline]
-    pub(crate) fn push(&self, record: SpanRecord) {
+    pub(crate) fn push(&self, record: T) {
         let mut spans = self.spans();
         if spans.len() >= self.capacity || self.closing.load(Ordering::Relaxed) {
             drop(spans);
@@ -74,7 +80,7 @@ impl Queue {
         }
     }
 
-    /// Records dropped because the queue was full.
+    /// Items dropped because the queue was full.
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
@@ -85,7 +91,7 @@ impl Queue {
 
     /// Swaps everything queued into `into` (which must be empty), keeping `into`'s
     /// allocation for the producers.
-    pub(crate) fn take(&self, into: &mut Vec<SpanRecord>) {
+    pub(crate) fn take(&self, into: &mut Vec<T>) {
         debug_assert!(into.is_empty());
         std::mem::swap(&mut *self.spans(), into);
     }
