@@ -188,10 +188,14 @@ impl OutcomeGuard {
     }
 
     /// The call succeeded: record nothing (the layers treat an empty `observe.result` as
-    /// `ok`), and leave `Drop` nothing to do.
+    /// `ok`), and skip `Drop` altogether, so that a disabled span's call pays nothing here
+    /// (the span is dropped by hand only when there is one).
     #[inline(always)]
     pub fn finish_ok(mut self) {
-        self.span = None;
+        if let Some(span) = self.span.take() {
+            drop(span);
+        }
+        core::mem::forget(self);
     }
 
     /// The call returned `Err`. The span is taken out first, so that a subscriber that
