@@ -9,16 +9,20 @@
 //! | --- | --- |
 //! | `prometheus.rs` | traffic, scraped by Prometheus, linted by promtool and a strict OpenMetrics parser, traces over OTLP |
 //! | `exemplars.rs` | the exemplars Prometheus stored (`/api/v1/query_exemplars`) |
+//! | `signals.rs` | traces, metrics and logs pushed over OTLP (gRPC plaintext, HTTP TLS), against `/metrics` and stdout |
 //! | `cli.rs` | `--help`, `-h` and bad arguments |
 //! | `demo.rs` | `--demo`: a free port, what its summary counts, its p50/p99 against the logs |
 //! | `shutdown.rs` | SIGTERM with a half-sent request: the deadline, then the flush |
 //! | `support.rs` | the child process, a minimal HTTP client, the log lines |
 //! | `traffic.rs` | the requests the scenarios send, and what they must count |
+//! | `exposition.rs` | `/metrics` read back: samples, exemplars, counters, histograms |
 
 mod cli;
 mod demo;
 mod exemplars;
+mod exposition;
 mod prometheus;
 mod shutdown;
+mod signals;
 mod support;
 mod traffic;

@@ -19,6 +19,9 @@ pub const REQUESTS: [(&str, &str, &str, u64); 5] = [
     ("/vendors/{vendor}/offers", "GET", "200", 10),
 ];
 
+/// The vendor look-ups [`mixed`] spawns: two per created song.
+pub const LOOKUPS: u64 = 10;
+
 /// Sends the traffic of [`REQUESTS`], asserting each answer; the first song continues
 /// [`INCOMING_TRACE`].
 pub fn mixed(app: SocketAddr) {
