@@ -10,7 +10,8 @@
 //!   client span and metric) and spawns vendor look-ups with `observe_async!`: real HTTP
 //!   calls, carrying `traceparent`, to the stub vendor route of this same server.
 //! - `GET /songs/{id}` answers 200 or 404; a song titled `crash` makes the store fail (500).
-//! - `/metrics` serves the Prometheus exposition.
+//! - `/metrics` serves the Prometheus exposition: OpenMetrics with exemplars to a scraper that
+//!   asks for it (Prometheus does), the text format 0.0.4 otherwise.
 //!
 //! Set `OTEL_EXPORTER_OTLP_ENDPOINT` to export the traces; logfmt lines go to stdout. On
 //! SIGTERM or Ctrl-C the requests in flight get `--shutdown-timeout` seconds (10) to finish,

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -38,17 +38,52 @@ pub fn router(state: Arc<AppState>, metrics: Metrics) -> Router {
         .with_state(state)
         .route(
             "/metrics",
-            get(move || async move {
-                (
-                    [(
-                        header::CONTENT_TYPE,
-                        "text/plain; version=0.0.4; charset=utf-8",
-                    )],
-                    metrics.render(),
-                )
-            }),
+            get(move |headers: HeaderMap| async move { exposition(&metrics, &headers) }),
         )
         .layer(ObserveLayer::new())
+}
+
+/// `/metrics` in the format the scraper asks for: OpenMetrics 1.0, with exemplars, when its
+/// `Accept` lists `application/openmetrics-text` (Prometheus does, by default); the text
+/// format 0.0.4 otherwise.
+fn exposition(metrics: &Metrics, headers: &HeaderMap) -> Response {
+    if accepts_openmetrics(headers) {
+        (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            metrics.render_openmetrics(),
+        )
+            .into_response()
+    } else {
+        (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            metrics.render(),
+        )
+            .into_response()
+    }
+}
+
+/// Whether an `Accept` header lists OpenMetrics without refusing it (`q=0`). Written here
+/// because observe's own negotiation serves only its `OBSERVE_METRICS_ADDR` listener.
+fn accepts_openmetrics(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or("");
+            let refused = parts
+                .filter_map(|param| param.strip_prefix("q="))
+                .any(|weight| weight.trim().parse::<f32>().is_ok_and(|q| q <= 0.0));
+            media.eq_ignore_ascii_case("application/openmetrics-text") && !refused
+        })
 }
 
 #[derive(Serialize)]

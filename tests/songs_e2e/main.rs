@@ -7,14 +7,24 @@
 //!
 //! | file | what |
 //! | --- | --- |
-//! | `prometheus.rs` | traffic, scraped by Prometheus, linted by promtool, traces over OTLP |
+//! | `prometheus.rs` | traffic, scraped by Prometheus, linted by promtool and a strict OpenMetrics parser, traces over OTLP |
+//! | `exemplars.rs` | the exemplars Prometheus stored (`/api/v1/query_exemplars`) |
+//! | `signals.rs` | traces, metrics and logs pushed over OTLP (gRPC plaintext, HTTP TLS), against `/metrics` and stdout |
+//! | `trace_context.rs` | export off: the vendor calls join the trace through `traceparent`, in the log lines alone |
 //! | `cli.rs` | `--help`, `-h` and bad arguments |
 //! | `demo.rs` | `--demo`: a free port, what its summary counts, its p50/p99 against the logs |
 //! | `shutdown.rs` | SIGTERM with a half-sent request: the deadline, then the flush |
 //! | `support.rs` | the child process, a minimal HTTP client, the log lines |
+//! | `traffic.rs` | the requests the scenarios send, and what they must count |
+//! | `exposition.rs` | `/metrics` read back: samples, exemplars, counters, histograms |
 
 mod cli;
 mod demo;
+mod exemplars;
+mod exposition;
 mod prometheus;
 mod shutdown;
+mod signals;
 mod support;
+mod trace_context;
+mod traffic;

@@ -1,35 +1,29 @@
-//! Traffic of every kind through the service, scraped by a real Prometheus server and
-//! linted by `promtool`; the traces reach a real OTLP receiver.
+//! Traffic of every kind through the service, scraped by a real Prometheus server (with
+//! exemplar storage on: it negotiates OpenMetrics and keeps the exemplars) and linted by
+//! `promtool`; the OpenMetrics exposition passes a strict parser; the traces reach a real
+//! OTLP receiver.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use observe_testkit::openmetrics::parse_strict;
 use observe_testkit::otlp::{ReceivedSpan, Receiver};
 
-use crate::support::{Line, Running, Scratch, free_addr, http, log_lines, songs, wait_until};
-
-const INCOMING_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
-const INCOMING_PARENT: &str = "00f067aa0ba902b7";
+use crate::exemplars::query_exemplars;
+use crate::support::{
+    Line, Running, Scratch, free_addr, http, log_lines, songs, url_encode, wait_until,
+};
+use crate::traffic::{self, INCOMING_PARENT, INCOMING_TRACE};
 
 /// `sum by (labels) (query)` as a map from the label values to the number.
 fn promql(prometheus: SocketAddr, query: &str, by: &[&str]) -> BTreeMap<Vec<String>, f64> {
-    let encoded: String = query
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
     let (status, body) = http(
         prometheus,
         "GET",
-        &format!("/api/v1/query?query={encoded}"),
+        &format!("/api/v1/query?query={}", url_encode(query)),
         &[],
         "",
     );
@@ -61,6 +55,7 @@ fn expect(entries: &[(&[&str], f64)]) -> BTreeMap<Vec<String>, f64> {
 #[test]
 #[ignore = "run by scripts/e2e.sh: needs Debian's prometheus package and the built example"]
 fn songs_service_end_to_end() {
+    let started = Instant::now();
     let scratch = Scratch::new("prometheus");
     let (log_path, log_file) = scratch.file("songs.log");
     let receiver = Receiver::start_grpc();
@@ -100,6 +95,7 @@ fn songs_service_end_to_end() {
                 scratch.0.join("tsdb").display()
             ))
             .arg(format!("--web.listen-address={prometheus}"))
+            .arg("--enable-feature=exemplar-storage")
             .stdout(Stdio::null())
             .stderr(Stdio::null()),
     );
@@ -109,47 +105,7 @@ fn songs_service_end_to_end() {
             .filter(|_| http(prometheus, "GET", "/-/ready", &[], "").0 == 200)
     });
 
-    // Traffic: ok, 404, 5xx, and one request continuing a caller's trace.
-    let json = [("content-type", "application/json")];
-    let traceparent = format!("00-{INCOMING_TRACE}-{INCOMING_PARENT}-01");
-    let traced = [
-        ("content-type", "application/json"),
-        ("traceparent", traceparent.as_str()),
-    ];
-    assert_eq!(
-        http(
-            app,
-            "POST",
-            "/songs",
-            &traced,
-            r#"{"title":"Blue","artist":"Joni"}"#
-        )
-        .0,
-        201
-    );
-    for title in ["Hejira", "Amelia", "Coyote", "Refuge"] {
-        let body = format!(r#"{{"title":"{title}","artist":"Joni"}}"#);
-        assert_eq!(http(app, "POST", "/songs", &json, &body).0, 201);
-    }
-    for _ in 0..2 {
-        assert_eq!(
-            http(
-                app,
-                "POST",
-                "/songs",
-                &json,
-                r#"{"title":"crash","artist":"x"}"#
-            )
-            .0,
-            500
-        );
-    }
-    for id in [1, 2, 3] {
-        assert_eq!(http(app, "GET", &format!("/songs/{id}"), &[], "").0, 200);
-    }
-    for id in [404, 405, 406, 407] {
-        assert_eq!(http(app, "GET", &format!("/songs/{id}"), &[], "").0, 404);
-    }
+    traffic::mixed(app);
 
     // The exposition passes promtool's lint.
     let (status, exposition) = http(app, "GET", "/metrics", &[], "");
@@ -174,15 +130,33 @@ fn songs_service_end_to_end() {
         String::from_utf8_lossy(&lint.stdout),
         String::from_utf8_lossy(&lint.stderr)
     );
+    // promtool does not lint OpenMetrics: the exposition Prometheus is served goes through
+    // the reference parser instead.
+    let (status, openmetrics) = http(
+        app,
+        "GET",
+        "/metrics",
+        &[("accept", "application/openmetrics-text; version=1.0.0")],
+        "",
+    );
+    assert_eq!(status, 200);
+    assert!(
+        openmetrics.contains("db_event_duration_seconds_bucket{")
+            && openmetrics.contains(" # {trace_id=\""),
+        "OpenMetrics with exemplars:\n{openmetrics}"
+    );
+    if let Err(error) = parse_strict(&openmetrics) {
+        panic!("the OpenMetrics exposition is invalid: {error}\n{openmetrics}");
+    }
 
     // Prometheus holds the exact counts, labelled as designed.
-    let requests = expect(&[
-        (&["/songs", "POST", "201"], 5.0),
-        (&["/songs", "POST", "500"], 2.0),
-        (&["/songs/{id}", "GET", "200"], 3.0),
-        (&["/songs/{id}", "GET", "404"], 4.0),
-        (&["/vendors/{vendor}/offers", "GET", "200"], 10.0),
-    ]);
+    let requests: BTreeMap<Vec<String>, f64> = traffic::REQUESTS
+        .iter()
+        .map(|(route, method, status, n)| {
+            let key = [route, method, status].map(|s| s.to_string()).to_vec();
+            (key, *n as f64)
+        })
+        .collect();
     let request_query = r#"sum by (http_route, http_request_method, http_response_status_code) (http_server_request_duration_seconds_count{http_route!="/metrics"})"#;
     let by = [
         "http_route",
@@ -237,6 +211,17 @@ fn songs_service_end_to_end() {
     );
     eprintln!("PromQL p99 of POST /songs: {p99:?}");
 
+    // The exemplars Prometheus stored from those scrapes.
+    let exemplars = query_exemplars(
+        prometheus,
+        "db_event_duration_seconds_bucket",
+        started.elapsed() + Duration::from_secs(60),
+    );
+    assert!(
+        !exemplars.is_empty(),
+        "Prometheus stored no exemplar of db_event_duration_seconds_bucket: did it scrape OpenMetrics?"
+    );
+
     // Stop the service: it flushes logs and exports what is pending.
     let status = songs.terminate(Duration::from_secs(20));
     assert!(status.success(), "songs exited with {status}");
@@ -289,10 +274,8 @@ fn songs_service_end_to_end() {
     }
 
     // The log lines of that request carry the exported ids.
-    let db_lines: Vec<Line> = log_lines(&log_path)
-        .into_iter()
-        .filter(|l| l.is("span", &db.span_id))
-        .collect();
+    let lines = log_lines(&log_path);
+    let db_lines: Vec<&Line> = lines.iter().filter(|l| l.is("span", &db.span_id)).collect();
     assert!(
         db_lines.len() >= 2,
         "new_span and close_span lines for the db span"
@@ -300,4 +283,29 @@ fn songs_service_end_to_end() {
     for line in &db_lines {
         assert!(line.is("trace_id", INCOMING_TRACE), "{:?}", line.0);
     }
+
+    // Each exemplar Prometheus stored is a `db_event` call of songs' log lines: its trace,
+    // and its span.
+    for exemplar in &exemplars {
+        assert_eq!(
+            exemplar.series["__name__"], "db_event_duration_seconds_bucket",
+            "{exemplar:?}"
+        );
+        assert!(
+            lines.iter().any(|l| l.is("trace_id", &exemplar.trace_id)),
+            "exemplar trace {} on no log line ({exemplar:?})",
+            exemplar.trace_id
+        );
+        assert!(
+            lines.iter().any(|l| l.is("span", &exemplar.span_id)
+                && l.is("trace_id", &exemplar.trace_id)
+                && l.is("metric_name", "db_event")),
+            "exemplar span {} is no db_event span of the log lines ({exemplar:?})",
+            exemplar.span_id
+        );
+    }
+    eprintln!(
+        "REPORT Prometheus stored {} exemplars of db_event_duration_seconds_bucket, each a db_event span of the log lines",
+        exemplars.len()
+    );
 }

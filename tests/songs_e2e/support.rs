@@ -131,6 +131,19 @@ pub fn http(
     (status, body)
 }
 
+/// `text` as a URL query value: everything but ASCII letters and digits percent-encoded.
+pub fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 pub fn wait_until<T>(what: &str, within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + within;
     loop {
@@ -163,6 +176,7 @@ pub fn songs() -> Command {
 }
 
 /// One logfmt line, as `(key, value)` pairs.
+#[derive(Debug)]
 pub struct Line(pub Vec<(String, String)>);
 
 impl Line {
