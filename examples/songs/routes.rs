@@ -47,43 +47,13 @@ pub fn router(state: Arc<AppState>, metrics: Metrics) -> Router {
 /// `Accept` lists `application/openmetrics-text` (Prometheus does, by default); the text
 /// format 0.0.4 otherwise.
 fn exposition(metrics: &Metrics, headers: &HeaderMap) -> Response {
-    if accepts_openmetrics(headers) {
-        (
-            [(
-                header::CONTENT_TYPE,
-                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            )],
-            metrics.render_openmetrics(),
-        )
-            .into_response()
-    } else {
-        (
-            [(
-                header::CONTENT_TYPE,
-                "text/plain; version=0.0.4; charset=utf-8",
-            )],
-            metrics.render(),
-        )
-            .into_response()
-    }
-}
-
-/// Whether an `Accept` header lists OpenMetrics without refusing it (`q=0`). Written here
-/// because observe's own negotiation serves only its `OBSERVE_METRICS_ADDR` listener.
-fn accepts_openmetrics(headers: &HeaderMap) -> bool {
-    headers
+    let accept: Vec<&str> = headers
         .get_all(header::ACCEPT)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|range| {
-            let mut parts = range.split(';').map(str::trim);
-            let media = parts.next().unwrap_or("");
-            let refused = parts
-                .filter_map(|param| param.strip_prefix("q="))
-                .any(|weight| weight.trim().parse::<f32>().is_ok_and(|q| q <= 0.0));
-            media.eq_ignore_ascii_case("application/openmetrics-text") && !refused
-        })
+        .collect();
+    let scrape = metrics.scrape(Some(&accept.join(",")));
+    ([(header::CONTENT_TYPE, scrape.content_type)], scrape.body).into_response()
 }
 
 #[derive(Serialize)]

@@ -13,6 +13,7 @@ use super::config::{HTTP_BUCKETS, HTTP_DURATION_METRIC, MetricsConfig};
 use super::format::{self, Family, Kind, Point, Sample};
 use super::process::{self, ProcessMetrics};
 use super::recording::{FamilySnapshot, Recording};
+use super::scrape;
 use crate::config::ConfigError;
 
 /// The exporter keeps histogram observations in a buffer until a render or an upkeep
@@ -233,6 +234,39 @@ impl Metrics {
         text
     }
 
+    /// The exposition a scraper asked for, for serving `/metrics` from an application's
+    /// own router: OpenMetrics 1.0 with exemplars when `accept` (the request's `Accept`
+    /// header, joined with `,` when it came in several lines) lists
+    /// `application/openmetrics-text` without refusing it (`q=0`), as Prometheus does by
+    /// default; the text format 0.0.4 otherwise. The same negotiation as
+    /// [`serve`](Self::serve)'s listener.
+    ///
+    /// ```
+    /// use observe_runtime::metrics::{Metrics, MetricsConfig};
+    ///
+    /// let metrics = Metrics::new(MetricsConfig::default()).unwrap();
+    /// let prometheus = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
+    /// let scrape = metrics.scrape(Some(prometheus));
+    /// assert!(scrape.content_type.starts_with("application/openmetrics-text"));
+    /// assert!(scrape.body.ends_with("# EOF\n"));
+    ///
+    /// let curl = metrics.scrape(None);
+    /// assert_eq!(curl.content_type, "text/plain; version=0.0.4; charset=utf-8");
+    /// ```
+    pub fn scrape(&self, accept: Option<&str>) -> Scrape {
+        if accept.is_some_and(scrape::accept_lists_openmetrics) {
+            Scrape {
+                content_type: scrape::OPENMETRICS_CONTENT_TYPE,
+                body: self.render_openmetrics(),
+            }
+        } else {
+            Scrape {
+                content_type: scrape::CONTENT_TYPE,
+                body: self.render(),
+            }
+        }
+    }
+
     /// Every family as one model: what both formats and the OTLP push write.
     pub(crate) fn families(&self) -> Vec<Family> {
         let (mut families, theirs) = self.collect();
@@ -295,6 +329,17 @@ impl Metrics {
     pub fn install_global(&self) -> Result<(), InstallError> {
         ::metrics::set_global_recorder(self.shared.recorder.clone()).map_err(|_| InstallError(()))
     }
+}
+
+/// What [`Metrics::scrape`] answers: the body of a `/metrics` response and its
+/// `Content-Type`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scrape {
+    /// `text/plain; version=0.0.4; charset=utf-8` or
+    /// `application/openmetrics-text; version=1.0.0; charset=utf-8`.
+    pub content_type: &'static str,
+    /// The exposition in that format.
+    pub body: String,
 }
 
 /// A global `metrics` recorder was already installed.

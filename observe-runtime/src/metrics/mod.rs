@@ -60,7 +60,7 @@ pub(crate) use config::validate_buckets;
 pub use config::{
     DEFAULT_BUCKETS, DEFAULT_CARDINALITY_LIMIT, HTTP_BUCKETS, HTTP_DURATION_METRIC, MetricsConfig,
 };
-pub use exposition::{InstallError, Metrics};
+pub use exposition::{InstallError, Metrics, Scrape};
 pub(crate) use global::{forward_to, install_forwarder};
 #[cfg(feature = "otlp")]
 pub use push::MetricsPush;

@@ -104,8 +104,7 @@ pub(crate) fn route(head: &[u8]) -> Route {
     }
 }
 
-/// Whether an `Accept` header lists OpenMetrics (Prometheus sends it first, with the text
-/// format 0.0.4 as a fallback; a weight of 0 refuses it).
+/// Whether a request head's `Accept` headers list OpenMetrics.
 fn accepts_openmetrics(head: &[u8]) -> bool {
     let Ok(head) = std::str::from_utf8(head) else {
         return false;
@@ -114,15 +113,20 @@ fn accepts_openmetrics(head: &[u8]) -> bool {
         .skip(1)
         .filter_map(|line| line.split_once(':'))
         .filter(|(name, _)| name.trim().eq_ignore_ascii_case("accept"))
-        .flat_map(|(_, value)| value.split(','))
-        .any(|range| {
-            let mut parts = range.split(';').map(str::trim);
-            let media = parts.next().unwrap_or("");
-            let refused = parts
-                .filter_map(|param| param.strip_prefix("q="))
-                .any(|weight| weight.trim().parse::<f32>().is_ok_and(|q| q <= 0.0));
-            media.eq_ignore_ascii_case("application/openmetrics-text") && !refused
-        })
+        .any(|(_, value)| accept_lists_openmetrics(value))
+}
+
+/// Whether an `Accept` value lists OpenMetrics (Prometheus sends it first, with the text
+/// format 0.0.4 as a fallback; a weight of 0 refuses it).
+pub(crate) fn accept_lists_openmetrics(accept: &str) -> bool {
+    accept.split(',').any(|range| {
+        let mut parts = range.split(';').map(str::trim);
+        let media = parts.next().unwrap_or("");
+        let refused = parts
+            .filter_map(|param| param.strip_prefix("q="))
+            .any(|weight| weight.trim().parse::<f32>().is_ok_and(|q| q <= 0.0));
+        media.eq_ignore_ascii_case("application/openmetrics-text") && !refused
+    })
 }
 
 /// The path of an origin-form (`/metrics?x`) or absolute-form (`http://h/metrics`) target.
