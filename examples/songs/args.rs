@@ -15,8 +15,9 @@ usage: songs [--addr ADDR] [--demo] [--shutdown-timeout SECONDS]
                               (default 10)
   -h, --help                  print this help
 
-Log lines go to stdout (RUST_LOG filters them); set OTEL_EXPORTER_OTLP_ENDPOINT to export
-the traces.
+Log lines go to stdout (RUST_LOG filters them). Set OTEL_EXPORTER_OTLP_ENDPOINT to export
+the traces to a collector; add OTEL_METRICS_EXPORTER=prometheus,otlp and OTEL_LOGS_EXPORTER=otlp
+to send the metrics and the log lines there too.
 ";
 
 const SERVE_ADDR: &str = "127.0.0.1:3000";

@@ -13,7 +13,9 @@
 //! - `/metrics` serves the Prometheus exposition: OpenMetrics with exemplars to a scraper that
 //!   asks for it (Prometheus does), the text format 0.0.4 otherwise.
 //!
-//! Set `OTEL_EXPORTER_OTLP_ENDPOINT` to export the traces; logfmt lines go to stdout. On
+//! Logfmt lines go to stdout. Set `OTEL_EXPORTER_OTLP_ENDPOINT` to export the traces to a
+//! collector, with `OTEL_METRICS_EXPORTER=prometheus,otlp` and `OTEL_LOGS_EXPORTER=otlp` for the
+//! metrics and the log lines too. On
 //! SIGTERM or Ctrl-C the requests in flight get `--shutdown-timeout` seconds (10) to finish,
 //! then the log lines and spans are flushed and the process exits.
 

@@ -17,16 +17,23 @@
 //! | `OBSERVE_SPAN_EVENTS` | `warn` | events at this level or more severe become span events of exported spans (`error` … `trace`, `off`) |
 //! | `OTEL_SERVICE_NAME` | `service.name` from `OTEL_RESOURCE_ATTRIBUTES`, else the caller's default (the binary's name) | resource `service.name` |
 //! | `OTEL_RESOURCE_ATTRIBUTES` | none | `k=v,k2=v2`, percent-decoded |
-//! | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | | collector URL, used as is |
-//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset = no export | collector base URL; `/v1/traces` is appended for `http/protobuf` |
-//! | `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, `OTEL_EXPORTER_OTLP_PROTOCOL` | `http/protobuf` | `grpc` or `http/protobuf` |
-//! | `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, `OTEL_EXPORTER_OTLP_HEADERS` | none | `k=v,…`, percent-decoded; secret: never logged or echoed |
-//! | `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT` | `10000` | export request timeout in ms |
+//! | `OTEL_SDK_DISABLED` | `false` | `true` turns every OTLP export off |
+//! | `OTEL_TRACES_EXPORTER` | `otlp` | `otlp` or `none` (trace export off) |
+//! | `OTEL_METRICS_EXPORTER` | `prometheus` | `prometheus` (serve `/metrics`), `otlp` (push), both comma-separated, or `none` |
+//! | `OTEL_LOGS_EXPORTER` | `none` | `otlp`: log lines also go to the collector as log records |
+//! | `OTEL_METRIC_EXPORT_INTERVAL` | `60000` | metrics push interval in ms |
+//! | `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` | `cumulative` | `cumulative`, `delta` or `lowmemory` |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset = no export | collector base URL; `/v1/traces`, `/v1/metrics`, `/v1/logs` are appended for `http/protobuf` |
+//! | `OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT` | the generic one | one signal's collector URL, used as is |
+//! | `OTEL_EXPORTER_OTLP_[{SIGNAL}_]PROTOCOL` | `http/protobuf` | `grpc` or `http/protobuf` |
+//! | `OTEL_EXPORTER_OTLP_[{SIGNAL}_]HEADERS` | none | `k=v,…`, percent-decoded; secret: never logged or echoed |
+//! | `OTEL_EXPORTER_OTLP_[{SIGNAL}_]TIMEOUT` | `10000` | export request timeout in ms |
+//! | `OTEL_EXPORTER_OTLP_[{SIGNAL}_]CERTIFICATE` | the system's roots | PEM file of the CA(s) that sign the collector's certificate (`https://` endpoints) |
+//! | `OTEL_EXPORTER_OTLP_[{SIGNAL}_]CLIENT_CERTIFICATE`, `OTEL_EXPORTER_OTLP_[{SIGNAL}_]CLIENT_KEY` | none | PEM files of the client's certificate chain and private key, for mTLS; both or neither |
 //! | `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_EXPORT_TIMEOUT` | `16384`, `512`, `5000`, `30000` | span batching (ms for times) |
+//! | `OTEL_BLRP_MAX_QUEUE_SIZE`, `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`, `OTEL_BLRP_SCHEDULE_DELAY`, `OTEL_BLRP_EXPORT_TIMEOUT` | `2048`, `512`, `1000`, `30000` | log record batching (ms for times) |
 //! | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT` | `128` each | span limits |
 //! | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `parentbased_always_on` | sampler and its ratio |
-//! | `OTEL_SDK_DISABLED` | `false` | `true` turns trace export off |
-//! | `OTEL_TRACES_EXPORTER` | `otlp` | `otlp` or `none` (export off) |
 //!
 //! Where a signal-specific (`_TRACES_`) variable and the generic one are both set, the
 //! signal-specific one wins. An empty variable counts as unset. Booleans are `true` or

@@ -297,37 +297,48 @@ fn limits(env: &Env<'_>) -> Result<SpanLimits, ConfigError> {
     })
 }
 
-/// `<prefix>_MAX_QUEUE_SIZE`, `_MAX_EXPORT_BATCH_SIZE`, `_SCHEDULE_DELAY`, `_EXPORT_TIMEOUT`
-/// (`OTEL_BSP` for spans, `OTEL_BLRP` for log records).
+/// The four variables of one batch processor.
+struct BatchVars {
+    max_queue_size: &'static str,
+    max_export_batch_size: &'static str,
+    schedule_delay: &'static str,
+    export_timeout: &'static str,
+}
+
+/// The batch span processor's variables.
+const SPAN_BATCH: BatchVars = BatchVars {
+    max_queue_size: "OTEL_BSP_MAX_QUEUE_SIZE",
+    max_export_batch_size: "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+    schedule_delay: "OTEL_BSP_SCHEDULE_DELAY",
+    export_timeout: "OTEL_BSP_EXPORT_TIMEOUT",
+};
+
+/// The batch log record processor's variables.
+const LOG_BATCH: BatchVars = BatchVars {
+    max_queue_size: "OTEL_BLRP_MAX_QUEUE_SIZE",
+    max_export_batch_size: "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE",
+    schedule_delay: "OTEL_BLRP_SCHEDULE_DELAY",
+    export_timeout: "OTEL_BLRP_EXPORT_TIMEOUT",
+};
+
+/// One batch processor's settings: each variable, else its default.
 fn batch(
     env: &Env<'_>,
-    prefix: &'static str,
+    vars: &BatchVars,
     defaults: BatchSettings,
 ) -> Result<BatchSettings, ConfigError> {
-    let var = |suffix: &str| -> &'static str {
-        match (prefix, suffix) {
-            ("OTEL_BSP", "Q") => "OTEL_BSP_MAX_QUEUE_SIZE",
-            ("OTEL_BSP", "B") => "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
-            ("OTEL_BSP", "D") => "OTEL_BSP_SCHEDULE_DELAY",
-            ("OTEL_BSP", _) => "OTEL_BSP_EXPORT_TIMEOUT",
-            (_, "Q") => "OTEL_BLRP_MAX_QUEUE_SIZE",
-            (_, "B") => "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE",
-            (_, "D") => "OTEL_BLRP_SCHEDULE_DELAY",
-            _ => "OTEL_BLRP_EXPORT_TIMEOUT",
-        }
-    };
     let count = |var: &'static str, default: usize| match env.get(var) {
         Some(raw) => env::parse_positive(var, &raw),
         None => Ok(default),
     };
-    let max_queue_size = count(var("Q"), defaults.max_queue_size)?;
-    let max_export_batch_size = count(var("B"), defaults.max_export_batch_size)?;
+    let max_queue_size = count(vars.max_queue_size, defaults.max_queue_size)?;
+    let max_export_batch_size = count(vars.max_export_batch_size, defaults.max_export_batch_size)?;
     Ok(BatchSettings {
         max_queue_size,
         // The specification: a batch larger than the queue is the queue.
         max_export_batch_size: max_export_batch_size.min(max_queue_size),
-        schedule_delay: targets::millis(env, var("D"), defaults.schedule_delay)?,
-        export_timeout: targets::millis(env, var("T"), defaults.export_timeout)?,
+        schedule_delay: targets::millis(env, vars.schedule_delay, defaults.schedule_delay)?,
+        export_timeout: targets::millis(env, vars.export_timeout, defaults.export_timeout)?,
     })
 }
 
@@ -373,7 +384,7 @@ fn traces(
         env::parse_level,
         || LevelFilter::WARN,
     )?;
-    let batch = batch(env, "OTEL_BSP", BatchSettings::default())?;
+    let batch = batch(env, &SPAN_BATCH, BatchSettings::default())?;
     Ok(target.filter(|_| enabled).map(|target| TraceExport {
         target,
         resource: resource.clone(),
@@ -479,7 +490,7 @@ fn logs_export(
     )?;
     let batch = batch(
         env,
-        "OTEL_BLRP",
+        &LOG_BATCH,
         BatchSettings {
             max_queue_size: 2_048,
             max_export_batch_size: 512,
