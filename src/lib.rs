@@ -123,6 +123,8 @@ pub use observe_macros::observe_async;
 
 pub use observe_runtime as runtime;
 
+mod build_info;
+
 #[doc(hidden)]
 pub mod __private;
 

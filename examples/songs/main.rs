@@ -63,7 +63,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), Box<dyn Error>> {
-    let guard = Config::new().init()?;
+    let guard = Config::new().build_info(observe::build_info!()).init()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -120,6 +120,7 @@ fn build(
     })
     .map_err(InitError::Config)?;
     metrics.add_process_collector();
+    metrics.set_build_info(&settings.build_info, &settings.resource.service_name);
     describe_losses(&metrics);
 
     let metrics_server = match &settings.metrics_addr {

@@ -204,6 +204,18 @@ fn songs_service_end_to_end() {
         cpu.get(&Vec::new()).is_some_and(|seconds| *seconds > 0.0),
         "{cpu:?}"
     );
+    // build_info joins every series with the build: the example's crate version.
+    let build = promql(
+        prometheus,
+        r#"build_info{job="songs", service_name="songs"}"#,
+        &["version"],
+    );
+    eprintln!("PromQL build_info\n  => {build:?}");
+    assert_eq!(
+        build,
+        expect(&[(&[env!("CARGO_PKG_VERSION")], 1.0)]),
+        "build_info carries the version"
+    );
     let p99 = promql(
         prometheus,
         r#"histogram_quantile(0.99, sum by (le) (http_server_request_duration_seconds_bucket{http_route="/songs"}))"#,

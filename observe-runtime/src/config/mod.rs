@@ -74,7 +74,7 @@ use tracing_subscriber::filter::LevelFilter;
 
 pub use crate::context::Sampler;
 pub use crate::log::{LogFormat, SpanLines};
-pub use crate::metrics::{DEFAULT_BUCKETS, DEFAULT_CARDINALITY_LIMIT};
+pub use crate::metrics::{BuildInfo, DEFAULT_BUCKETS, DEFAULT_CARDINALITY_LIMIT};
 pub(crate) use env::redact_userinfo;
 pub use error::{ConfigError, Origin};
 pub use export::{
@@ -132,6 +132,7 @@ pub struct Config {
     pub(crate) span_event_level: Option<LevelFilter>,
     pub(crate) trace_export: Option<bool>,
     pub(crate) log_writer: Option<LogWriterSlot>,
+    pub(crate) build_info: Option<BuildInfo>,
 }
 
 /// A log writer set in code, handed over once to `init`; `Config` stays `Clone`.
@@ -178,6 +179,7 @@ impl fmt::Debug for Config {
             .field("sampler", &self.sampler)
             .field("span_event_level", &self.span_event_level)
             .field("trace_export", &self.trace_export)
+            .field("build_info", &self.build_info)
             .field(
                 "log_writer",
                 &self.log_writer.as_ref().map_or("stdout", |_| "custom"),
@@ -276,6 +278,9 @@ pub struct Settings {
     pub metrics_export: Option<MetricsExport>,
     /// The OTLP logs export, `None` when off (`OTEL_LOGS_EXPORTER` unset or `none`).
     pub logs_export: Option<LogsExport>,
+    /// The labels of the `build_info` gauge: [`Config::build_info`], else the version in
+    /// the resource's `service.version` attribute, else none.
+    pub build_info: BuildInfo,
 }
 
 impl Config {
@@ -438,6 +443,26 @@ impl Config {
     /// ```
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
         self.service_name = Some(name.into());
+        self
+    }
+
+    /// The running build's version and commit: the labels of the `build_info` gauge, and
+    /// the resource's `service.version` unless `OTEL_RESOURCE_ATTRIBUTES` (or
+    /// [`resource_attribute`](Self::resource_attribute)) sets one. `observe::build_info!()`
+    /// reads both from the calling crate at compile time.
+    ///
+    /// ```
+    /// use observe_runtime::config::{BuildInfo, Config};
+    ///
+    /// let s = Config::new()
+    ///     .build_info(BuildInfo::new("1.4.2", Some("9f05e9c")))
+    ///     .resolve_with(|_| None, "songs")
+    ///     .unwrap();
+    /// assert_eq!(s.build_info.version(), "1.4.2");
+    /// assert!(s.resource.attributes.contains(&("service.version".into(), "1.4.2".into())));
+    /// ```
+    pub fn build_info(mut self, info: BuildInfo) -> Self {
+        self.build_info = Some(info);
         self
     }
 

@@ -13,7 +13,7 @@ use super::{
     LogFormat, LogsExport, MetricsAddr, MetricsExport, MetricsExporters, ResourceSettings, Sampler,
     Settings, SpanLimits, SpanLines, Temporality, TraceExport,
 };
-use crate::metrics::{DEFAULT_BUCKETS, DEFAULT_CARDINALITY_LIMIT, validate_buckets};
+use crate::metrics::{BuildInfo, DEFAULT_BUCKETS, DEFAULT_CARDINALITY_LIMIT, validate_buckets};
 
 /// The environment, as `resolve` reads it.
 struct Env<'a> {
@@ -97,6 +97,7 @@ pub(super) fn settings(
     )?;
     let (metrics_addr, histogram_buckets, cardinality_limit) = metrics(&config, &env)?;
     let resource = resource(&config, &env, default_service_name)?;
+    let build_info = build_info(&config, &resource);
     let sampler = env.setting(
         config.sampler,
         "Config::sampler",
@@ -137,6 +138,7 @@ pub(super) fn settings(
         serve_metrics: exporters.prometheus,
         metrics_export,
         logs_export,
+        build_info,
     })
 }
 
@@ -274,10 +276,34 @@ fn resource(
             .or(from_attributes)
             .unwrap_or_else(|| default_service_name.to_owned()),
     };
+    // The build's version, unless the environment says otherwise.
+    if let Some(info) = &config.build_info
+        && !info.version().is_empty()
+        && !attributes.iter().any(|(k, _)| k == SERVICE_VERSION)
+    {
+        attributes.push((SERVICE_VERSION.to_owned(), info.version().to_owned()));
+    }
     Ok(ResourceSettings {
         service_name,
         attributes,
     })
+}
+
+/// The resource attribute OpenTelemetry names the service's version with.
+const SERVICE_VERSION: &str = "service.version";
+
+/// `build_info`'s labels: the build's, else the resource's version.
+fn build_info(config: &Config, resource: &ResourceSettings) -> BuildInfo {
+    match &config.build_info {
+        Some(info) => info.clone(),
+        None => resource
+            .attributes
+            .iter()
+            .rev()
+            .find(|(k, _)| k == SERVICE_VERSION)
+            .map(|(_, version)| BuildInfo::new(version.clone(), None::<&str>))
+            .unwrap_or_default(),
+    }
 }
 
 fn limits(env: &Env<'_>) -> Result<SpanLimits, ConfigError> {

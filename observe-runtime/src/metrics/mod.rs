@@ -37,6 +37,7 @@
 //! assert!(metrics.render().contains(r#"db_event_total{attempt="2",result="error"} 1"#));
 //! ```
 
+mod build_info;
 mod cache;
 mod config;
 mod exemplar;
@@ -56,6 +57,7 @@ mod series;
 mod server;
 mod sink;
 
+pub use build_info::BuildInfo;
 pub(crate) use config::validate_buckets;
 pub use config::{
     DEFAULT_BUCKETS, DEFAULT_CARDINALITY_LIMIT, HTTP_BUCKETS, HTTP_DURATION_METRIC, MetricsConfig,
