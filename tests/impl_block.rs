@@ -137,8 +137,8 @@ impl Store {
         1
     }
 
-    // The block's `err` does not apply: `len` cannot return `Err`.
-    pub fn len(&self) -> usize {
+    // The block's `err` does not apply: `size` cannot return `Err`.
+    pub fn size(&self) -> usize {
         self.table.len()
     }
 }
@@ -173,9 +173,9 @@ fn methods_add_to_and_override_the_block() {
         let _ = store.get("k");
         let _ = store.put("x");
         let _ = store.put("");
-        let _ = (store.table(), Store::version(), store.len(), Store::KIND);
+        let _ = (store.table(), Store::version(), store.size(), Store::KIND);
     });
-    assert_eq!(names(&captured), ["open", "get", "put", "put", "len"]);
+    assert_eq!(names(&captured), ["open", "get", "put", "put", "size"]);
     for series in [
         r#"store_total{table="none",result="ok"} 1"#,
         r#"store_total{table="events",result="ok"} 1"#,
@@ -191,10 +191,10 @@ fn methods_add_to_and_override_the_block() {
     let failed = &captured.spans()[3];
     assert_eq!(failed.events.len(), 1);
     assert_eq!(failed.events[0].fields.get("error"), Some("empty key"));
-    // ... `skip(self)` to every method, and `len` is observed without `err`.
-    let len = captured.span("len");
-    assert!(!len.declared.contains(&"self".to_owned()), "{len:?}");
-    assert!(len.events.is_empty());
+    // ... `skip(self)` to every method, and `size` is observed without `err`.
+    let size = captured.span("size");
+    assert!(!size.declared.contains(&"self".to_owned()), "{size:?}");
+    assert!(size.events.is_empty());
 }
 
 pub trait Cache<K> {
