@@ -325,3 +325,44 @@ fn async_trait_impls_work_with_observe_above_or_below() {
     assert_eq!(above[0].field("observe.result"), None);
     assert_eq!(above[1].field("observe.result"), Some("error"));
 }
+
+/// A block label that reads `self`, above `#[async_trait]` (which renames `self` in the
+/// bodies it boxes, the span's label expression included) and below it.
+pub struct Named(&'static str);
+pub struct NamedBelow(&'static str);
+
+#[observe(metric = "named", labels(name = self.0), skip(self))]
+#[async_trait::async_trait]
+impl Remote for Named {
+    async fn load(&self, id: u32) -> Result<u32, String> {
+        Ok(id)
+    }
+
+    async fn ping(&self) {}
+}
+
+#[async_trait::async_trait]
+#[observe(metric = "named", labels(name = self.0), skip(self))]
+impl Remote for NamedBelow {
+    async fn load(&self, id: u32) -> Result<u32, String> {
+        Ok(id)
+    }
+
+    async fn ping(&self) {}
+}
+
+#[test]
+fn block_labels_read_self_in_async_trait_impls() {
+    let ((), text, _) = observed(|| {
+        block_on(async {
+            let _ = Named("above").load(1).await;
+            NamedBelow("below").ping().await;
+        })
+    });
+    for series in [
+        r#"named_total{name="above",result="ok"} 1"#,
+        r#"named_total{name="below",result="ok"} 1"#,
+    ] {
+        assert!(text.contains(series), "{series} in\n{text}");
+    }
+}
