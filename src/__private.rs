@@ -241,6 +241,19 @@ impl Drop for OutcomeGuard {
     }
 }
 
+/// The static registry the expansion adds one entry to per observed function (see
+/// `observe_runtime::observed`), and the linkme its `#[distributed_slice]` element names.
+pub use observe_runtime::observed::{OBSERVE_0_FNS, Objective, ObservedFn, linkme};
+
+/// `ok_if = p` / `error_if = p`: `p(ret)`. A generic function rather than a typed `let`, so
+/// that a closure's parameter type is inferred from the return type (also where the
+/// expansion cannot name it: `impl Trait`, an async block's output), a closure may
+/// capture, and a predicate that does not fit is reported at the predicate.
+#[inline(always)]
+pub fn predicate<R: ?Sized>(ret: &R, predicate: impl FnOnce(&R) -> bool) -> bool {
+    predicate(ret)
+}
+
 /// Makes `span` follow from the current span (the `observe_async!` link to its spawner).
 pub fn follow_current(span: &tracing::Span) {
     if span.is_disabled() {

@@ -90,6 +90,116 @@ extern crate self as observe;
 ///     assert_eq!(fetch("x").await, Ok(1));
 /// });
 /// ```
+///
+/// `ok_if` and `error_if` choose what counts as an error; here a missing key is an answer,
+/// not a failure, and an empty result is one. The `result` label shows it:
+///
+/// ```
+/// use observe::observe;
+/// use observe::runtime::metrics::{Metrics, MetricsConfig};
+/// use tracing_subscriber::layer::SubscriberExt as _;
+///
+/// #[derive(Debug)]
+/// enum ApiError { NotFound, Unavailable }
+///
+/// fn not_found(r: &Result<u32, ApiError>) -> bool {
+///     matches!(r, Err(ApiError::NotFound))
+/// }
+///
+/// #[observe(metric = "get_song", ok_if = not_found)]
+/// fn get_song(id: u32) -> Result<u32, ApiError> {
+///     match id {
+///         0 => Err(ApiError::NotFound),
+///         1 => Err(ApiError::Unavailable),
+///         n => Ok(n),
+///     }
+/// }
+///
+/// #[observe(metric = "search", error_if = |r| matches!(r, Ok(v) if v.is_empty()))]
+/// fn search(query: &str) -> Result<Vec<u32>, ApiError> {
+///     Ok(query.bytes().map(u32::from).collect())
+/// }
+///
+/// let metrics = Metrics::new(MetricsConfig::default()).unwrap();
+/// let subscriber = tracing_subscriber::registry().with(metrics.layer());
+/// tracing::subscriber::with_default(subscriber, || {
+///     for id in [0, 1, 2] {
+///         let _ = get_song(id);
+///     }
+///     let _ = search("");
+/// });
+/// let text = metrics.render();
+/// assert!(text.contains(r#"get_song_total{result="ok"} 2"#)); // 0 (NotFound) and 2
+/// assert!(text.contains(r#"get_song_total{result="error"} 1"#)); // 1 (Unavailable)
+/// assert!(text.contains(r#"search_total{result="error"} 1"#)); // Ok(vec![])
+/// ```
+///
+/// On an `impl` block, `#[observe]` observes every method; a method's own options add to
+/// or override the block's, and `#[observe(ignore)]` leaves one out:
+///
+/// ```
+/// use observe::observe;
+/// use observe::runtime::metrics::{Metrics, MetricsConfig};
+/// use tracing_subscriber::layer::SubscriberExt as _;
+///
+/// pub struct Songs { table: &'static str }
+///
+/// #[observe(metric = "songs", labels(table = self.table), skip(self), err)]
+/// impl Songs {
+///     pub fn get(&self, id: u32) -> Result<u32, String> {
+///         if id == 0 { Err("no song 0".into()) } else { Ok(id) }
+///     }
+///
+///     // Its `op` label is added, its `level` replaces the block's default.
+///     #[observe(labels(op = "count"), level = "debug")]
+///     pub fn count(&self) -> usize { 3 }
+///
+///     #[observe(ignore)]
+///     pub fn table(&self) -> &str { self.table }
+/// }
+///
+/// let metrics = Metrics::new(MetricsConfig::default()).unwrap();
+/// let subscriber = tracing_subscriber::registry().with(metrics.layer());
+/// let songs = Songs { table: "songs" };
+/// tracing::subscriber::with_default(subscriber, || {
+///     let _ = (songs.get(0), songs.get(1), songs.count(), songs.table());
+/// });
+/// let text = metrics.render();
+/// assert!(text.contains(r#"songs_total{table="songs",result="ok"} 1"#));
+/// assert!(text.contains(r#"songs_total{table="songs",result="error"} 1"#));
+/// assert!(text.contains(r#"songs_total{table="songs",op="count",result="ok"} 1"#));
+/// ```
+///
+/// `objective(..)` and `track_concurrency` are recorded in the registry of observed
+/// functions (`observe::runtime::observed`), from which the runtime labels the series
+/// and keeps the `<metric>_in_flight` gauge. Every observed function is there before its
+/// first call, and so are its labels when they are literals: those series can exist from
+/// the start.
+///
+/// ```
+/// use observe::observe;
+/// use observe::runtime::observed;
+///
+/// #[observe(
+///     metric = "checkout",
+///     labels(tier = "gold"),
+///     objective(name = "api", success = 99.9, latency = ("250ms", 99.0)),
+///     track_concurrency
+/// )]
+/// async fn checkout() -> Result<(), String> {
+///     Ok(())
+/// }
+///
+/// let entry = observed::observed_functions()
+///     .iter()
+///     .find(|f| f.metric == "checkout")
+///     .unwrap();
+/// assert_eq!(entry.labels, Some(&[("tier", "gold")][..]));
+/// assert!(entry.track_concurrency);
+/// let objective = entry.objective.unwrap();
+/// assert_eq!((objective.name, objective.success), ("api", Some("99.9")));
+/// assert_eq!(objective.latency, Some((0.25, "99"))); // seconds, and the target as written
+/// ```
 #[doc(inline)]
 pub use observe_macros::observe;
 

@@ -40,6 +40,14 @@ pub const CONFIGS: &[(&str, &str)] = &[
         "#[observe(metric, labels(2))], logs and OTel off",
     ),
     (
+        "metrics+concurrency",
+        "metrics + track_concurrency (the <metric>_in_flight gauge)",
+    ),
+    (
+        "metrics+objective",
+        "metrics + objective(success, latency) labels",
+    ),
+    (
         "metrics/log-off",
         "metrics, logs on but RUST_LOG=off: only the metrics filter takes the span",
     ),
@@ -105,6 +113,30 @@ fn off(x: u64) -> u64 {
 )]
 #[inline(never)]
 fn observed(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+/// `observed` with `track_concurrency`: `metrics+concurrency`.
+#[observe(
+    skip_all,
+    metric = "bench_call",
+    labels(table = "events", kind = "song"),
+    track_concurrency
+)]
+#[inline(never)]
+fn observed_concurrency(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+/// `observed` with an objective: `metrics+objective`.
+#[observe(
+    skip_all,
+    metric = "bench_call",
+    labels(table = "events", kind = "song"),
+    objective(name = "bench", success = 99.9, latency = ("250ms", 99.0))
+)]
+#[inline(never)]
+fn observed_objective(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
@@ -207,6 +239,18 @@ fn run_observed(n: u64) {
     }
 }
 
+fn run_concurrency(n: u64) {
+    for i in 0..n {
+        black_box(observed_concurrency(black_box(i)));
+    }
+}
+
+fn run_objective(n: u64) {
+    for i in 0..n {
+        black_box(observed_objective(black_box(i)));
+    }
+}
+
 /// For `valgrind --tool=callgrind`: the configuration's setup, then exactly `n` calls (as
 /// one "trial"), so two counts' difference divided by their call difference is the
 /// instructions per call, deterministically.
@@ -225,6 +269,14 @@ fn run(config: &str) -> Result<Vec<f64>, String> {
         "metrics" => {
             _keep = Box::new(baselines::observe_init(Config::log_off)?);
             measure(run_observed)
+        }
+        "metrics+concurrency" => {
+            _keep = Box::new(baselines::observe_init(Config::log_off)?);
+            measure(run_concurrency)
+        }
+        "metrics+objective" => {
+            _keep = Box::new(baselines::observe_init(Config::log_off)?);
+            measure(run_objective)
         }
         "metrics/log-off" => {
             _keep = Box::new(baselines::observe_init(|c| c.log_filter("off"))?);

@@ -12,12 +12,25 @@ const RATIO_TARGETS: &[(&str, &str, &str, f64)] = &[
     ("full+otel / naive+otel", "full+otel", "naive+otel", 0.5),
     ("event / event-fmt", "event", "event-fmt", 0.5),
     ("full x2 / full", "full x2", "full", 1.3),
+    (
+        "metrics+concurrency / metrics",
+        "metrics+concurrency",
+        "metrics",
+        1.1,
+    ),
+    (
+        "metrics+objective / metrics",
+        "metrics+objective",
+        "metrics",
+        1.1,
+    ),
 ];
 
 /// The baseline each configuration is shown against in the table.
 fn baseline(id: &str) -> Option<&'static str> {
     Some(match id {
         "metrics" => "autometrics",
+        "metrics+concurrency" | "metrics+objective" => "metrics",
         "full" => "naive",
         "full+otel" => "naive+otel",
         "event" => "event-fmt",

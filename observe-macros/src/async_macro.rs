@@ -63,7 +63,12 @@ impl Parse for Input {
 pub(crate) fn observe_async(tokens: TokenStream) -> TokenStream {
     match expand(tokens) {
         Ok(expanded) => expanded,
-        Err(error) => error.to_compile_error(),
+        // In a block: with several errors, `compile_error!{..}` follows `compile_error!{..}`,
+        // which is no expression.
+        Err(error) => {
+            let error = error.to_compile_error();
+            quote!({ #error })
+        }
     }
 }
 
@@ -86,6 +91,21 @@ fn expand(tokens: TokenStream) -> syn::Result<TokenStream> {
                  labels without a metric would be dropped",
         ));
     }
+    if args.metric.is_none() {
+        let metric_options = [
+            args.track_concurrency.as_ref(),
+            args.objective.as_ref().map(|o| &o.key),
+        ];
+        for key in metric_options.into_iter().flatten() {
+            errors.push(syn::Error::new(
+                key.span(),
+                format!(
+                    "observe_async! records a metric only when given `metric = \"...\"`; \
+                     `{key}` applies to that metric, so it needs one"
+                ),
+            ));
+        }
+    }
     errors.finish()?;
 
     let target = match &args.target {
@@ -94,7 +114,8 @@ fn expand(tokens: TokenStream) -> syn::Result<TokenStream> {
     };
     let level = crate::instrument::level_tokens(args.level.as_ref());
     let fields = crate::fields::span_fields(&args, None);
-    let callsite = crate::fields::callsite(&quote!(#name), &target, &level, &fields);
+    let mut callsite = crate::fields::callsite(&quote!(#name), &target, &level, &fields);
+    callsite.extend(crate::registry::entry(&args, None));
     let values = crate::fields::values(&fields);
     Ok(quote! {{
         // Evaluated here, where the macro is written, like any other argument.

@@ -36,14 +36,30 @@ pub(crate) const ATTRIBUTE_OPTIONS: &[&str] = &[
     "ret",
     "parent",
     "follows_from",
+    "ok_if",
+    "error_if",
+    "track_concurrency",
+    "objective",
+    "ignore",
 ];
 
 /// The options `observe_async!` takes after its name and future.
-pub(crate) const ASYNC_OPTIONS: &[&str] =
-    &["metric", "labels", "otel_kind", "fields", "level", "target"];
+pub(crate) const ASYNC_OPTIONS: &[&str] = &[
+    "metric",
+    "labels",
+    "otel_kind",
+    "fields",
+    "level",
+    "target",
+    "track_concurrency",
+    "objective",
+];
+
+/// The keys of `objective(...)`.
+pub(crate) const OBJECTIVE_KEYS: &[&str] = &["name", "success", "latency"];
 
 /// Every option, as parsed. `None` means not given.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Args {
     pub metric: Option<LitStr>,
     pub labels: Option<Vec<Label>>,
@@ -58,6 +74,12 @@ pub(crate) struct Args {
     pub ret: Option<EventArgs>,
     pub parent: Option<Expr>,
     pub follows_from: Option<Expr>,
+    /// `ok_if = ..` or `error_if = ..` (they exclude each other).
+    pub outcome_rule: Option<OutcomeRule>,
+    pub track_concurrency: Option<Ident>,
+    pub objective: Option<ObjectiveArgs>,
+    /// `ignore`: opts a method out of its impl block's `#[observe]`.
+    pub ignore: Option<Ident>,
 }
 
 impl Args {
@@ -127,6 +149,21 @@ impl Args {
                 }
                 "err" => args.err = Some(EventArgs::parse(input)?),
                 "ret" => args.ret = Some(EventArgs::parse(input)?),
+                "ok_if" | "error_if" => {
+                    if let Some(other) = &args.outcome_rule {
+                        return Err(outcome_rule_conflict(&key, other));
+                    }
+                    let predicate = parse_eq(input, &key)?;
+                    args.outcome_rule = Some(OutcomeRule {
+                        ok_if: key_str == "ok_if",
+                        key,
+                        predicate,
+                        inherited: false,
+                    });
+                }
+                "track_concurrency" => args.track_concurrency = Some(key),
+                "objective" => args.objective = Some(ObjectiveArgs::parse(input, key)?),
+                "ignore" => args.ignore = Some(key),
                 _ => unreachable!("every allowed option is handled"),
             }
             if input.is_empty() {
@@ -135,6 +172,15 @@ impl Args {
             input
                 .parse::<Token![,]>()
                 .map_err(|e| syn::Error::new(e.span(), "expected `,` between options"))?;
+        }
+        if let Some(ignore) = &args.ignore
+            && seen.len() > 1
+        {
+            return Err(syn::Error::new(
+                ignore.span(),
+                "`ignore` opts this method out of its impl block's #[observe] altogether: \
+                 give it alone, `#[observe(ignore)]`",
+            ));
         }
         Ok(args)
     }
@@ -168,6 +214,18 @@ fn duplicate_name(span: Span) -> syn::Error {
         span,
         "the span name is given twice: a bare string (`#[observe(\"name\")]`) and \
          `name = ..` both name the span; give one of them",
+    )
+}
+
+fn outcome_rule_conflict(key: &Ident, first: &OutcomeRule) -> syn::Error {
+    syn::Error::new(
+        key.span(),
+        format!(
+            "`ok_if` and `error_if` exclude each other (`{}` is already given): `ok_if` \
+             turns some `Err` returns into ok, `error_if` turns some other returns into \
+             errors; give one predicate that says both",
+            first.key
+        ),
     )
 }
 
@@ -381,6 +439,7 @@ impl ToTokens for Kind {
 }
 
 /// One `labels(...)` entry: `name = expr`, `name = %expr`, `name = ?expr`, `name = "lit"`.
+#[derive(Clone)]
 pub(crate) struct Label {
     /// The name as written; a string literal is accepted by the parser only so that the
     /// validator can say why it is not a label name.
@@ -389,6 +448,7 @@ pub(crate) struct Label {
     pub value: Expr,
 }
 
+#[derive(Clone)]
 pub(crate) enum LabelName {
     Ident(Ident),
     Str(LitStr),
@@ -511,5 +571,159 @@ impl ToTokens for Field {
             Some(value) => tokens.extend(quote!(#name = #kind #value)),
             None => tokens.extend(quote!(#kind #name)),
         }
+    }
+}
+
+/// `ok_if = predicate` or `error_if = predicate`: a path or closure taking `&ReturnType`
+/// and returning `bool`, which decides the call's outcome instead of `Err` alone.
+#[derive(Clone)]
+pub(crate) struct OutcomeRule {
+    /// `ok_if` (a `true` makes an `Err` ok) rather than `error_if` (a `true` makes any
+    /// return an error).
+    pub ok_if: bool,
+    /// The option's name as written, for errors.
+    pub key: Ident,
+    pub predicate: Expr,
+    /// Given on the method's impl block rather than on the method (`merge.rs`).
+    pub inherited: bool,
+}
+
+/// `objective(name = "api", success = 99.9, latency = ("250ms", 99.0))`, as written;
+/// `valid.rs` checks the values and converts them.
+#[derive(Clone)]
+pub(crate) struct ObjectiveArgs {
+    /// The `objective` key, where an incomplete objective is reported.
+    pub key: Ident,
+    pub name: Option<LitStr>,
+    pub success: Option<Percent>,
+    pub latency: Option<Latency>,
+}
+
+/// `latency = ("250ms", 99.0)`: a threshold and the share of calls within it.
+#[derive(Clone)]
+pub(crate) struct Latency {
+    pub threshold: LitStr,
+    pub percent: Percent,
+}
+
+/// A percentage as written: a number, perhaps negated (to be refused by validation with
+/// a better message than the parser's).
+#[derive(Clone)]
+pub(crate) struct Percent {
+    pub minus: Option<Token![-]>,
+    pub lit: syn::Lit,
+}
+
+impl ToTokens for Percent {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.minus.to_tokens(tokens);
+        self.lit.to_tokens(tokens);
+    }
+}
+
+impl Parse for Percent {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let minus = input.parse()?;
+        let lit = if input.peek(syn::LitFloat) || input.peek(LitInt) {
+            input.parse()?
+        } else {
+            return Err(input.error(
+                "expected a percentage of calls, a number between 0 and 100 such as `99.9`",
+            ));
+        };
+        Ok(Percent { minus, lit })
+    }
+}
+
+impl ObjectiveArgs {
+    fn parse(input: ParseStream<'_>, key: Ident) -> syn::Result<Self> {
+        const USAGE: &str = "e.g. `objective(name = \"api\", success = 99.9, \
+                             latency = (\"250ms\", 99.0))`";
+        if !input.peek(syn::token::Paren) {
+            return Err(syn::Error::new(
+                key.span(),
+                format!("`objective` takes a parenthesised list, {USAGE}"),
+            ));
+        }
+        let content;
+        parenthesized!(content in input);
+        let mut objective = ObjectiveArgs {
+            key,
+            name: None,
+            success: None,
+            latency: None,
+        };
+        let mut seen: Vec<String> = Vec::new();
+        while !content.is_empty() {
+            let item = content.call(Ident::parse_any).map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    format!("expected `name`, `success` or `latency`, {USAGE}"),
+                )
+            })?;
+            let item_str = item.unraw().to_string();
+            if !OBJECTIVE_KEYS.contains(&item_str.as_str()) {
+                let mut msg = format!("unknown `objective` key `{item_str}`");
+                if let Some(near) = suggest::closest(&item_str, OBJECTIVE_KEYS) {
+                    msg.push_str(&format!("; did you mean `{near}`?"));
+                }
+                msg.push_str(&format!(
+                    "\nit takes `name`, `success` and `latency`, {USAGE}"
+                ));
+                return Err(syn::Error::new(item.span(), msg));
+            }
+            if seen.contains(&item_str) {
+                return Err(syn::Error::new(
+                    item.span(),
+                    format!("`{item_str}` is given twice in `objective`"),
+                ));
+            }
+            seen.push(item_str.clone());
+            expect_eq(&content, &item)?;
+            match item_str.as_str() {
+                "name" => {
+                    objective.name = Some(content.parse().map_err(|e| {
+                        syn::Error::new(
+                            e.span(),
+                            "the objective's `name` is a string literal, e.g. `name = \"api\"`",
+                        )
+                    })?)
+                }
+                "success" => objective.success = Some(content.parse()?),
+                "latency" => objective.latency = Some(Latency::parse(&content)?),
+                _ => unreachable!("every objective key is handled"),
+            }
+            if content.is_empty() {
+                break;
+            }
+            content.parse::<Token![,]>().map_err(|e| {
+                syn::Error::new(e.span(), "expected `,` between the keys of `objective`")
+            })?;
+        }
+        Ok(objective)
+    }
+}
+
+impl Latency {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        const USAGE: &str = "`latency` takes a threshold and the percentage of calls that \
+                             must finish within it, e.g. `latency = (\"250ms\", 99.0)`";
+        if !input.peek(syn::token::Paren) {
+            return Err(input.error(USAGE));
+        }
+        let content;
+        parenthesized!(content in input);
+        let threshold: LitStr = content
+            .parse()
+            .map_err(|e| syn::Error::new(e.span(), USAGE))?;
+        content
+            .parse::<Token![,]>()
+            .map_err(|e| syn::Error::new(e.span(), USAGE))?;
+        let percent = content.parse()?;
+        content.parse::<Option<Token![,]>>()?;
+        if !content.is_empty() {
+            return Err(content.error(USAGE));
+        }
+        Ok(Latency { threshold, percent })
     }
 }

@@ -21,13 +21,16 @@
 //! span by id, never on `Span::current()`.
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::parse::Parser as _;
+use syn::spanned::Spanned as _;
 use syn::visit_mut::VisitMut;
 use syn::{
-    Block, Expr, ExprAsync, GenericArgument, PathArguments, ReturnType, Stmt, Type, TypeParamBound,
+    Block, Expr, ExprAsync, GenericArgument, PathArguments, ReturnType, Signature, Stmt, Type,
+    TypeParamBound,
 };
 
+use crate::attr::OutcomeRule;
 use crate::instrument::Instrument;
 
 /// What we know about the value a body produces, which decides how `Err` is detected.
@@ -103,30 +106,100 @@ impl Output {
         }
     }
 
-    /// Finishes the guard: `finish_err` when the bound value is an `Err`.
-    fn finish(&self) -> TokenStream {
+    /// Finishes the guard: `finish_err` when the bound value is an `Err`, or as `ok_if` /
+    /// `error_if` decide. The predicate runs only when it can change the outcome: `ok_if`
+    /// on an `Err`, `error_if` on anything else.
+    fn finish(&self, rule: Option<&OutcomeRule>) -> TokenStream {
         let is_err = match self {
-            Output::Unit | Output::Opaque(_) => return quote!(__observe_guard.finish_ok();),
-            Output::Known(ty) if never_result(ty) => return quote!(__observe_guard.finish_ok();),
-            Output::Known(_) | Output::Inferred => quote! {{
+            Output::Unit | Output::Opaque(_) => None,
+            Output::Known(ty) if never_result(ty) => None,
+            Output::Known(_) | Output::Inferred => Some(quote! {{
                 #[allow(unused_imports)]
                 use ::observe::__private::{IsErrOther as _, IsErrResult as _};
                 (&__observe_ret).__observe_is_err()
-            }},
-            Output::OpaqueResult(_) => {
-                quote!(::core::matches!(
-                    &__observe_ret,
-                    ::core::result::Result::Err(_)
-                ))
+            }}),
+            Output::OpaqueResult(_) => Some(quote!(::core::matches!(
+                &__observe_ret,
+                ::core::result::Result::Err(_)
+            ))),
+        };
+        let failed = match (is_err, rule) {
+            (None, None) => return quote!(__observe_guard.finish_ok();),
+            (Some(is_err), None) => is_err,
+            (None, Some(rule)) if rule.ok_if && rule.inherited => {
+                return quote!(__observe_guard.finish_ok(););
+            }
+            (None, Some(rule)) if rule.ok_if => return ok_if_without_err(rule),
+            (None, Some(rule)) => predicate(rule),
+            (Some(is_err), Some(rule)) => {
+                let predicate = predicate(rule);
+                if rule.ok_if {
+                    quote!((#is_err) && !(#predicate))
+                } else {
+                    quote!((#is_err) || (#predicate))
+                }
             }
         };
         quote! {
-            if #is_err {
+            if #failed {
                 __observe_guard.finish_err();
             } else {
                 __observe_guard.finish_ok();
             }
         }
+    }
+}
+
+/// The `ok_if` / `error_if` predicate applied to `__observe_ret`, through a generic
+/// function so that a closure's parameter type is inferred from the return type, and a
+/// predicate that does not fit is reported at the predicate.
+fn predicate(rule: &OutcomeRule) -> TokenStream {
+    let predicate = &rule.predicate;
+    quote_spanned! {predicate.span()=>
+        ::observe::__private::predicate(&__observe_ret, #predicate)
+    }
+}
+
+/// `ok_if` on a function that cannot return `Err` would never apply: say so where it is
+/// written (the return type is only known here, after the body's shape is).
+fn ok_if_without_err(rule: &OutcomeRule) -> TokenStream {
+    quote_spanned! {rule.key.span()=>
+        ::core::compile_error!(
+            "`ok_if` turns an `Err` into ok, and this function does not return a `Result`; \
+             to count some of its returns as errors, use `error_if`"
+        );
+        __observe_guard.finish_ok();
+    }
+}
+
+/// Whether a function's value is, by its type's name, a `Result` (`Result<..>`,
+/// `io::Result<..>`, `DbResult<..>`): what an impl block's `err` needs of a method to apply
+/// to it (`err` matches on `Ok` / `Err`, so it cannot apply to any other type).
+pub(crate) fn returns_result(sig: &Signature, body: &TokenStream) -> bool {
+    let ty: &Type = match &sig.output {
+        ReturnType::Default => return false,
+        ReturnType::Type(_, ty) if sig.asyncness.is_none() && AsyncTail::find(body).is_some() => {
+            match future_output(ty) {
+                Some(output) => output,
+                None => return false,
+            }
+        }
+        ReturnType::Type(_, ty) => ty,
+    };
+    named_result(ty)
+}
+
+fn named_result(ty: &Type) -> bool {
+    match ty {
+        Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident.to_string().ends_with("Result")),
+        // `$ret:ty` from a `macro_rules!` arrives in an invisible group.
+        Type::Group(t) => named_result(&t.elem),
+        Type::Paren(t) => named_result(&t.elem),
+        _ => false,
     }
 }
 
@@ -266,7 +339,11 @@ fn guarded(inst: &Instrument, output: &Output, stmts: TokenStream, in_async: boo
 /// while the span is still entered: the events are the span's). The outcome is recorded
 /// before the `err` event because tracing-opentelemetry sets the span status from both and
 /// keeps the later one: the event's carries the error message, `otel.status_code`'s none.
+///
+/// With `ok_if` / `error_if`, `err` and `ret` keep `#[instrument]`'s meaning: `err` logs
+/// every `Err` (also one `ok_if` counts as ok), `ret` every `Ok`.
 fn outcome(inst: &Instrument, output: &Output) -> TokenStream {
+    let rule = inst.outcome_rule.as_ref();
     if inst.has_err() {
         // `err` means the function returns a `Result` (tracing-attributes matches on it too).
         let ok = format_ident!("__observe_ok");
@@ -278,20 +355,31 @@ fn outcome(inst: &Instrument, output: &Output) -> TokenStream {
             quote!(#ok)
         };
         let err_event = inst.err_event(&err);
+        let finish_ok = quote!(__observe_guard.finish_ok(););
+        let finish_err = quote!(__observe_guard.finish_err(););
+        let decide = |predicate: TokenStream, then: &TokenStream, otherwise: &TokenStream| quote!(if #predicate { #then } else { #otherwise });
+        let (on_ok, on_err) = match rule {
+            None => (finish_ok, finish_err),
+            Some(rule) if rule.ok_if => {
+                let on_err = decide(predicate(rule), &finish_ok, &finish_err);
+                (finish_ok, on_err)
+            }
+            Some(rule) => (decide(predicate(rule), &finish_err, &finish_ok), finish_err),
+        };
         quote! {
             match &__observe_ret {
                 ::core::result::Result::Ok(#ok_pat) => {
-                    __observe_guard.finish_ok();
+                    #on_ok
                     #ret_event
                 }
                 ::core::result::Result::Err(#err) => {
-                    __observe_guard.finish_err();
+                    #on_err
                     #err_event
                 }
             }
         }
     } else {
-        let finish = output.finish();
+        let finish = output.finish(rule);
         let ret_event = inst.ret_event(&format_ident!("__observe_ret"));
         quote!(#finish #ret_event)
     }
@@ -578,6 +666,23 @@ mod tests {
         assert!(!find("let f = async { 1 }; f"));
         assert!(!find("Box::pin(fut)"));
         assert!(!find("x + 1"));
+    }
+
+    #[test]
+    fn result_types_by_name() {
+        let returns =
+            |sig: &str| returns_result(&syn::parse_str(sig).unwrap(), &TokenStream::new());
+        assert!(returns("fn f() -> Result<u8, E>"));
+        assert!(returns("fn f() -> std::io::Result<()>"));
+        assert!(returns("fn f() -> DbResult<u8>"));
+        assert!(returns("async fn f() -> (anyhow::Result<u8>)"));
+        assert!(!returns("fn f() -> Option<u8>"));
+        assert!(!returns("fn f()"));
+        let boxed = "fn f(&self) -> Pin<Box<dyn Future<Output = Result<u8, E>> + Send>>";
+        let tail: TokenStream = "Box::pin(async move { Ok(1) })".parse().unwrap();
+        assert!(returns_result(&syn::parse_str(boxed).unwrap(), &tail));
+        let unit = "fn f(&self) -> Pin<Box<dyn Future<Output = ()> + Send>>";
+        assert!(!returns_result(&syn::parse_str(unit).unwrap(), &tail));
     }
 
     #[test]

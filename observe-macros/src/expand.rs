@@ -1,5 +1,6 @@
 //! `#[observe]`: parse the item, validate, and emit the function with its body
 //! instrumented (`instrument.rs` for the span and events, `body.rs` for the body shapes).
+//! An `impl` block goes to `impl_block.rs`, which comes back here for each method.
 //!
 //! The function is parsed only as far as needed: attributes, visibility and signature;
 //! the body stays a token stream unless it may end in an async block (async-trait), so
@@ -12,11 +13,17 @@ use syn::{Attribute, Item, ItemFn, Signature, Visibility, braced};
 
 use crate::attr::{Args, Macro};
 use crate::body::{self, AsyncTail};
+use crate::impl_block;
 use crate::instrument::Instrument;
 use crate::valid::{self, Errors};
 
 pub(crate) fn observe(attr: TokenStream, item: TokenStream) -> TokenStream {
-    match expand(attr, item.clone()) {
+    let expanded = if impl_block::is_impl(&item) {
+        impl_block::expand(attr, item.clone())
+    } else {
+        expand(attr, item.clone())
+    };
+    match expanded {
         Ok(expanded) => expanded,
         // Emit the item unchanged next to the error so that callers of the function do
         // not pile up follow-on errors.
@@ -28,12 +35,12 @@ pub(crate) fn observe(attr: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// A function with its body left as tokens (tracing-attributes' `MaybeItemFn`).
-struct FnItem {
-    outer_attrs: Vec<Attribute>,
-    vis: Visibility,
-    sig: Signature,
-    inner_attrs: Vec<Attribute>,
-    body: TokenStream,
+pub(crate) struct FnItem {
+    pub outer_attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub sig: Signature,
+    pub inner_attrs: Vec<Attribute>,
+    pub body: TokenStream,
 }
 
 impl Parse for FnItem {
@@ -71,21 +78,38 @@ fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
         }
     };
     if let Some(constness) = &func.sig.constness {
-        errors.push(syn::Error::new(
-            constness.span,
-            "#[observe] cannot instrument a `const fn`: spans, metrics and clocks do not \
-             exist during const evaluation; remove `const` or the attribute",
-        ));
+        errors.push(const_fn(constness.span));
     }
     let Some(args) = args else {
         return Err(errors.finish().unwrap_err());
     };
+    if let Some(ignore) = &args.ignore {
+        errors.push(syn::Error::new(
+            ignore.span(),
+            "`ignore` opts a method out of the #[observe] on its impl block, and there is \
+             none here: remove the attribute to leave the function unobserved",
+        ));
+    }
     valid::validate(&args, Macro::Attribute, &mut errors);
     valid::skips(&args, &func.sig, &mut errors);
     valid::argument_names(&args, &func.sig, &mut errors);
     errors.finish()?;
+    Ok(instrument(&args, func))
+}
 
-    let inst = Instrument::new(&args, &func.sig);
+/// The error for `#[observe]` on a `const fn` (or a `const fn` in an observed impl block
+/// that asks for it with its own attribute).
+pub(crate) fn const_fn(span: Span) -> syn::Error {
+    syn::Error::new(
+        span,
+        "#[observe] cannot instrument a `const fn`: spans, metrics and clocks do not \
+         exist during const evaluation; remove `const` or the attribute",
+    )
+}
+
+/// The function with its body instrumented; `args` are valid for it.
+pub(crate) fn instrument(args: &Args, func: FnItem) -> TokenStream {
+    let inst = Instrument::new(args, &func.sig);
     let FnItem {
         outer_attrs,
         vis,
@@ -100,13 +124,13 @@ fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     } else {
         body::sync_fn(&inst, &sig.output, body)
     };
-    Ok(quote! {
+    quote! {
         #(#outer_attrs)*
         #vis #sig {
             #(#inner_attrs)*
             #body
         }
-    })
+    }
 }
 
 /// The annotated item as a function with a body, or an error naming what it is instead
@@ -125,7 +149,6 @@ fn parse_fn(item: TokenStream) -> syn::Result<ItemFn> {
         Item::Struct(i) => ("a struct", i.struct_token.span),
         Item::Enum(i) => ("an enum", i.enum_token.span),
         Item::Union(i) => ("a union", i.union_token.span),
-        Item::Impl(i) => ("an impl block", i.impl_token.span),
         Item::Trait(i) => ("a trait", i.trait_token.span),
         Item::Mod(i) => ("a module", i.mod_token.span),
         Item::Const(i) => ("a constant", i.const_token.span),

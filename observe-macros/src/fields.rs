@@ -1,6 +1,7 @@
 //! The span fields both macros declare (the recorded arguments, the user's `fields(...)`,
 //! then the metric and outcome fields that are the contract with
-//! `observe_runtime::fields`), and the span callsite built from them.
+//! `observe_runtime::fields`, and the `track_concurrency` marker of
+//! `observe_runtime::observed`), and the span callsite built from them.
 //!
 //! The callsite is emitted directly rather than through `tracing::span!`: the macro's
 //! `fieldset!` makes a `const` item (with a const-generic type) per field name to strip
@@ -84,6 +85,11 @@ pub(crate) fn span_fields(args: &Args, function: Option<&Ident>) -> Vec<SpanFiel
     // only record fields it declared).
     out.push(SpanField::known("observe.result", Value::Empty));
     out.push(SpanField::known("otel.status_code", Value::Empty));
+    // `track_concurrency`: declared and never recorded, so that the runtime knows from the
+    // callsite's metadata alone (`observe_runtime::observed::IN_FLIGHT_FIELD`).
+    if args.track_concurrency.is_some() {
+        out.push(SpanField::known("observe.in_flight", Value::Empty));
+    }
     out
 }
 

@@ -10,20 +10,22 @@ use syn::ext::IdentExt as _;
 use syn::spanned::Spanned as _;
 use syn::{Expr, FnArg, Ident, Pat, Signature, Type};
 
-use crate::attr::{Args, EventArgs, FieldName, Kind, Level};
+use crate::attr::{Args, EventArgs, FieldName, Kind, Level, OutcomeRule};
 use crate::fields::{self, SpanField, Value};
 
 /// Everything the body shapes in `body.rs` need to instrument a function.
 pub(crate) struct Instrument {
     /// The span's target (also the events'): as given, or `::core::module_path!()`.
     pub target: TokenStream,
-    /// The span's `static` callsite items (`__OBSERVE_CALLSITE`).
+    /// The span's `static` callsite items (`__OBSERVE_CALLSITE`) and its registry entry.
     pub callsite: TokenStream,
     /// The span, from `__observe_on: ::observe::__private::Enabled` (one expression).
     pub new_span: TokenStream,
     follows_from: Option<Expr>,
     err: Option<Event>,
     ret: Option<Event>,
+    /// `ok_if` / `error_if`.
+    pub outcome_rule: Option<OutcomeRule>,
 }
 
 /// An `err` or `ret` event: its level and whether the value is recorded with `Display`.
@@ -60,7 +62,8 @@ impl Instrument {
             .collect();
         let mut all = param_fields(args, sig, &shadowing);
         all.extend(ours);
-        let callsite = fields::callsite(&name, &target, &level, &all);
+        let mut callsite = fields::callsite(&name, &target, &level, &all);
+        callsite.extend(crate::registry::entry(args, Some(&sig.ident)));
         let values = fields::values(&all);
         let new_span = match &args.parent {
             Some(parent) => quote!(__observe_on.child_span(#parent, #values)),
@@ -95,6 +98,7 @@ impl Instrument {
             callsite,
             new_span,
             follows_from: args.follows_from.clone(),
+            outcome_rule: args.outcome_rule.clone(),
         }
     }
 

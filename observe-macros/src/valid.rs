@@ -5,7 +5,7 @@
 use syn::ext::IdentExt as _;
 use syn::{FnArg, Ident, Pat, Signature};
 
-use crate::attr::{Args, EventArgs, Level, Macro};
+use crate::attr::{Args, EventArgs, Level, Macro, ObjectiveArgs, Percent};
 
 /// The labels `#[observe]` adds itself when no `metric` is given (autometrics' names).
 pub(crate) const DEFAULT_LABELS: &[&str] = &["function", "module"];
@@ -29,15 +29,32 @@ impl Errors {
     pub(crate) fn finish(self) -> syn::Result<()> {
         self.0.map_or(Ok(()), Err)
     }
+
+    /// How many errors so far.
+    pub(crate) fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |all| all.into_iter().count())
+    }
 }
 
 pub(crate) fn validate(args: &Args, which: Macro, errors: &mut Errors) {
+    let default_labels = which == Macro::Attribute && args.metric.is_none();
+    validate_with(args, default_labels, errors);
+}
+
+/// A method's own options in an observed impl block: as [`validate`] does, knowing that
+/// the block's `metric`, if any, applies (so `function` and `module` are not added).
+pub(crate) fn validate_method(own: &Args, block: &Args, errors: &mut Errors) {
+    let default_labels = own.metric.is_none() && block.metric.is_none();
+    validate_with(own, default_labels, errors);
+}
+
+fn validate_with(args: &Args, default_labels: bool, errors: &mut Errors) {
     if let Some(metric) = &args.metric
         && let Err(msg) = metric_name(&metric.value())
     {
         errors.push(syn::Error::new(metric.span(), msg));
     }
-    labels(args, which, errors);
+    labels(args, default_labels, errors);
     if let Some(kind) = &args.otel_kind
         && !OTEL_KINDS.contains(&kind.value().as_str())
     {
@@ -57,6 +74,9 @@ pub(crate) fn validate(args: &Args, which: Macro, errors: &mut Errors) {
         self::event(event, errors);
     }
     fields(args, errors);
+    if let Some(objective) = &args.objective {
+        self::objective(objective, errors);
+    }
 }
 
 /// `[a-zA-Z_:][a-zA-Z0-9_:]*` without a suffix the exporter adds itself.
@@ -83,11 +103,11 @@ fn metric_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn labels(args: &Args, which: Macro, errors: &mut Errors) {
+fn labels(args: &Args, default_labels: bool, errors: &mut Errors) {
     let Some(labels) = &args.labels else { return };
     let mut seen: Vec<String> = Vec::new();
     // Without `metric`, `#[observe]` adds `function` and `module` itself.
-    if which == Macro::Attribute && args.metric.is_none() {
+    if default_labels {
         seen.extend(DEFAULT_LABELS.iter().map(|s| s.to_string()));
     }
     for label in labels {
@@ -116,7 +136,7 @@ fn labels(args: &Args, which: Macro, errors: &mut Errors) {
                 ),
             ));
         } else if seen.contains(&name) {
-            let why = if DEFAULT_LABELS.contains(&name.as_str()) && args.metric.is_none() {
+            let why = if DEFAULT_LABELS.contains(&name.as_str()) && default_labels {
                 " (without `metric`, `function` and `module` are added for you)"
             } else {
                 ""
@@ -202,13 +222,121 @@ fn fields(args: &Args, errors: &mut Errors) {
     }
 }
 
+/// `objective(...)`: a name, and a success target, a latency target, or both; each
+/// percentage strictly between 0 and 100, the threshold a positive duration.
+fn objective(objective: &ObjectiveArgs, errors: &mut Errors) {
+    match &objective.name {
+        None => errors.push(syn::Error::new(
+            objective.key.span(),
+            "an objective needs a `name`, shared by the functions that serve it: \
+             `objective(name = \"api\", ..)`",
+        )),
+        Some(name) if name.value().trim().is_empty() => errors.push(syn::Error::new(
+            name.span(),
+            "the objective's `name` must not be empty: it names the objective in the \
+             metrics' `objective_name` label, e.g. `name = \"api\"`",
+        )),
+        Some(_) => {}
+    }
+    if objective.success.is_none() && objective.latency.is_none() {
+        errors.push(syn::Error::new(
+            objective.key.span(),
+            "an objective needs a target: `success = 99.9` (the percentage of calls that \
+             must succeed), `latency = (\"250ms\", 99.0)` (a threshold and the percentage \
+             of calls that must finish within it), or both",
+        ));
+    }
+    if let Some(success) = &objective.success
+        && let Err(msg) = percent(success)
+    {
+        errors.push(syn::Error::new_spanned(
+            success,
+            format!("`success` is the percentage of calls that must succeed: {msg}"),
+        ));
+    }
+    if let Some(latency) = &objective.latency {
+        if let Err(msg) = seconds(&latency.threshold.value()) {
+            errors.push(syn::Error::new(latency.threshold.span(), msg));
+        }
+        if let Err(msg) = percent(&latency.percent) {
+            errors.push(syn::Error::new_spanned(
+                &latency.percent,
+                format!(
+                    "the second value of `latency` is the percentage of calls that must \
+                     finish within the threshold: {msg}"
+                ),
+            ));
+        }
+    }
+}
+
+/// A percentage's value, strictly between 0 and 100: 100 would allow no failure and is
+/// no objective a service can meet, 0 allows anything.
+pub(crate) fn percent(percent: &Percent) -> Result<f64, String> {
+    let value = match &percent.lit {
+        syn::Lit::Float(f) => f.base10_parse::<f64>(),
+        syn::Lit::Int(i) => i.base10_parse::<u64>().map(|v| v as f64),
+        _ => unreachable!("the parser takes numbers only"),
+    }
+    .map_err(|e| e.to_string())?;
+    let value = if percent.minus.is_some() {
+        -value
+    } else {
+        value
+    };
+    if value.is_finite() && value > 0.0 && value < 100.0 {
+        Ok(value)
+    } else {
+        Err(format!(
+            "a number strictly between 0 and 100, e.g. `99.9` or `99`; found `{}`",
+            quote::ToTokens::to_token_stream(percent)
+                .to_string()
+                .replace(' ', "")
+        ))
+    }
+}
+
+/// A percentage as the metrics' `objective_percentile` label writes it: as Rust writes the
+/// `f64` (shortest form that reads back the same), so `99.0` and `99` are one objective.
+pub(crate) fn percent_label(value: f64) -> String {
+    format!("{value}")
+}
+
+/// `"250ms"`, `"1.5s"`, `"500us"` / `"500µs"` in seconds, converted as one decimal number
+/// (`250e-3`), so that the `f64` is the one nearest to what was written: its `Display` is
+/// then the threshold as written in seconds (`0.25`), as the histogram's `le` writes it.
+pub(crate) fn seconds(text: &str) -> Result<f64, String> {
+    const ALLOWED: &str = "a latency threshold is a positive number and a unit: \
+                           `\"250ms\"`, `\"1.5s\"`, `\"500us\"` (or `\"500µs\"`)";
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    if !number.chars().any(|c| c.is_ascii_digit()) || number.matches('.').count() > 1 {
+        return Err(format!("{text:?} is not a duration: {ALLOWED}"));
+    }
+    let exponent = match unit.trim_start() {
+        "s" => 0,
+        "ms" => 3,
+        "us" | "\u{b5}s" | "\u{3bc}s" => 6,
+        "" => return Err(format!("{text:?} has no unit: {ALLOWED}")),
+        other => return Err(format!("unknown unit {other:?} in {text:?}: {ALLOWED}")),
+    };
+    let seconds: f64 = format!("{number}e-{exponent}")
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration: {ALLOWED}"))?;
+    if seconds > 0.0 && seconds.is_finite() {
+        Ok(seconds)
+    } else {
+        Err(format!("{text:?} is not positive: {ALLOWED}"))
+    }
+}
+
 /// `skip(...)` names must be parameters of the function.
 pub(crate) fn skips(args: &Args, sig: &Signature, errors: &mut Errors) {
     let Some(skips) = &args.skip else { return };
-    let params: Vec<String> = bindings(sig)
-        .into_iter()
-        .map(|ident| ident.unraw().to_string())
-        .collect();
+    let params = param_names(sig);
     let mut seen = Vec::new();
     for skip in skips {
         let name = skip.unraw().to_string();
@@ -276,6 +404,14 @@ pub(crate) fn argument_names(args: &Args, sig: &Signature, errors: &mut Errors) 
     }
 }
 
+/// The names of every binding of the parameters (`self` included).
+pub(crate) fn param_names(sig: &Signature) -> Vec<String> {
+    bindings(sig)
+        .iter()
+        .map(|ident| ident.unraw().to_string())
+        .collect()
+}
+
 /// Every binding of the parameters: `self`, and each identifier in the patterns.
 fn bindings(sig: &Signature) -> Vec<Ident> {
     let mut out = Vec::new();
@@ -302,7 +438,7 @@ fn collect_idents(pat: &Pat, out: &mut Vec<Ident>) {
 
 #[cfg(test)]
 mod tests {
-    use super::metric_name;
+    use super::{metric_name, percent_label, seconds};
 
     #[test]
     fn metric_names() {
@@ -314,5 +450,40 @@ mod tests {
         assert!(metric_name("db-event").is_err());
         assert!(metric_name("db_event_total").is_err());
         assert!(metric_name("latency_seconds").is_err());
+    }
+
+    #[test]
+    fn latency_thresholds() {
+        assert_eq!(seconds("250ms"), Ok(0.25));
+        assert_eq!(seconds("1.5s"), Ok(1.5));
+        assert_eq!(seconds("500us"), Ok(0.0005));
+        assert_eq!(seconds("500\u{b5}s"), Ok(0.0005));
+        assert_eq!(seconds("2 s"), Ok(2.0));
+        // The nearest f64 to the decimal written, so its Display is that decimal.
+        assert_eq!(
+            seconds("0.1ms").map(|s| s.to_string()).as_deref(),
+            Ok("0.0001")
+        );
+        assert_eq!(
+            seconds("100ms").map(|s| s.to_string()).as_deref(),
+            Ok("0.1")
+        );
+        assert_eq!(
+            seconds("30ms").map(|s| s.to_string()).as_deref(),
+            Ok("0.03")
+        );
+        for bad in [
+            "", "ms", "250", "250m", "-1s", "0ms", "1.2.3s", "1e3ms", ".s", "0.0s",
+        ] {
+            assert!(seconds(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn percentile_labels() {
+        assert_eq!(percent_label(99.9), "99.9");
+        assert_eq!(percent_label(99.0), "99");
+        assert_eq!(percent_label(99.99), "99.99");
+        assert_eq!(percent_label(0.5), "0.5");
     }
 }

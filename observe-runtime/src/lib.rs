@@ -16,7 +16,8 @@
 //! `filter/` decides which signals take a span; `signals/` is the layer; `log/`,
 //! `metrics/` and `trace/` are the three signals; `propagation/` is W3C Trace Context;
 //! `config/` and `init.rs` read the environment and start it all; `losses.rs` counts and
-//! reports what is dropped.
+//! reports what is dropped; `observed.rs` is the static registry the macros fill (one
+//! entry per observed function, known before the first call).
 
 pub mod config;
 pub mod context;
@@ -29,6 +30,8 @@ pub mod log;
 #[cfg(feature = "otlp")]
 mod losses;
 pub mod metrics;
+#[doc(hidden)]
+pub mod observed;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 pub mod propagation;
