@@ -120,15 +120,15 @@ pub struct ObservedFn {
 /// use observe_runtime::observed::Objective;
 ///
 /// let objective = Objective { name: "api", success: Some("99.9"), latency: Some((0.25, "99")) };
-/// // The histogram's `objective_latency_threshold` label, as its `le` bound reads.
-/// assert_eq!(objective.latency.unwrap().0.to_string(), "0.25");
+/// assert_eq!(objective.latency, Some((0.25, "99"))); // seconds, and the target as written
 /// ```
 ///
 /// The metrics carry it as labels: with `success`, the counter's series get
 /// `objective_name` and `objective_percentile` (the success target); with `latency`, the
 /// histogram's series get `objective_name`, `objective_percentile` (the latency target)
-/// and `objective_latency_threshold` (the threshold in seconds, written as the histogram's
-/// `le` bounds are).
+/// and `objective_latency_threshold` (the threshold in seconds, written exactly as the
+/// `le` of its bucket: `0.25`, `3.0`), and their histograms a bucket at the threshold
+/// when the configured buckets lack one.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Objective {
     /// The objective's name, shared by the functions that serve it (`"api"`).

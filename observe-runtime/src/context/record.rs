@@ -103,6 +103,9 @@ pub struct SpanRecord {
     /// `observe.result = "cancelled"`.
     cancelled: bool,
     latency: Option<Duration>,
+    /// The call's place in its `<metric>_in_flight` gauge (`track_concurrency`), given
+    /// back when the span closes.
+    pub(crate) in_flight: Option<crate::metrics::InFlightCall>,
     /// What the log signal keeps between this span's lines.
     pub(crate) log: crate::log::SpanLogCache,
     /// What the trace signal collects for the exported span (its events).
@@ -161,6 +164,7 @@ impl SpanRecord {
             panicked: false,
             cancelled: false,
             latency: None,
+            in_flight: None,
             log: Default::default(),
             #[cfg(feature = "otlp")]
             trace: Default::default(),

@@ -15,12 +15,16 @@ use super::{Decision, Signal};
 const SLOTS: usize = 1024;
 /// Set in every filled word (an empty word is 0).
 const FILLED: u64 = 1 << 7;
-/// Bits below the address: the decisions (6) and [`FILLED`].
+/// Bits below the address: the decisions (6), the in-flight marker and [`FILLED`].
 const PAYLOAD_BITS: u32 = 8;
 
-/// The three signals' decisions for one callsite, two bits each.
+/// The three signals' decisions for one callsite, two bits each, and whether the callsite
+/// declares the in-flight marker ([`IN_FLIGHT_FIELD`](crate::observed::IN_FLIGHT_FIELD)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Decisions(u8);
+
+/// The bit of [`Decisions::tracks_in_flight`], above the decisions'.
+const IN_FLIGHT: u8 = 1 << 6;
 
 impl Decisions {
     fn shift(signal: Signal) -> u32 {
@@ -43,6 +47,16 @@ impl Decisions {
             2 => Decision::Dynamic,
             _ => Decision::Never,
         }
+    }
+
+    /// Marks the callsite as keeping an in-flight gauge.
+    pub(crate) fn set_in_flight(&mut self) {
+        self.0 |= IN_FLIGHT;
+    }
+
+    #[inline]
+    pub(crate) fn tracks_in_flight(self) -> bool {
+        self.0 & IN_FLIGHT != 0
     }
 
     pub(crate) fn any(self, decision: Decision) -> bool {
@@ -90,7 +104,7 @@ impl DecisionCache {
         let (addr, tag) = key(metadata);
         let word = self.slot(addr).load(Ordering::Relaxed);
         (word >> PAYLOAD_BITS == tag? && word & FILLED != 0)
-            .then_some(Decisions((word & 0x3f) as u8))
+            .then_some(Decisions((word & 0x7f) as u8))
     }
 
     pub(crate) fn put(&self, metadata: &'static Metadata<'static>, decisions: Decisions) {

@@ -30,6 +30,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::fields::METRIC_NAME;
+use crate::observed::IN_FLIGHT_FIELD;
 use cache::{DecisionCache, Decisions};
 
 /// The three signals' filters; `None` for a signal the layer does not produce.
@@ -100,6 +101,9 @@ impl Filters {
             }
             decisions.set(signal, filter.decide::<S>(metadata));
         }
+        if metadata.fields().field(IN_FLIGHT_FIELD).is_some() {
+            decisions.set_in_flight();
+        }
         self.cache.put(metadata, decisions);
         decisions
     }
@@ -144,7 +148,19 @@ impl Filters {
                 set = set.with(signal);
             }
         }
+        if decisions.tracks_in_flight() {
+            set = set.with_in_flight();
+        }
         set
+    }
+
+    /// Whether the metrics filter may count this span's calls (always, or depending on
+    /// its fields or parents).
+    pub(crate) fn may_count<S>(&self, metadata: &'static Metadata<'static>) -> bool
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        self.decisions::<S>(metadata).get(Signal::Metrics) != Decision::Never
     }
 
     /// The highest level any signal takes.

@@ -10,9 +10,10 @@ use metrics_exporter_prometheus::{
 };
 
 use super::config::{HTTP_BUCKETS, HTTP_DURATION_METRIC, MetricsConfig};
-use super::format::{self, Family, Kind, Point, Sample};
+use super::format::{self, Family};
+use super::model;
 use super::process::{self, ProcessMetrics};
-use super::recording::{FamilySnapshot, Recording};
+use super::recording::Recording;
 use super::scrape;
 use crate::config::ConfigError;
 
@@ -300,7 +301,7 @@ impl Metrics {
                 cpu_seconds = process.and_then(ProcessMetrics::collect);
             });
         }
-        let ours = families(&self.shared.recording.snapshot());
+        let ours = model::families(&self.shared.recording);
         let mut theirs = self.shared.handle.render();
         // A float counter the exporter cannot hold (its counters are `u64`): rendered here.
         if let Some(seconds) = cpu_seconds {
@@ -362,49 +363,3 @@ impl fmt::Display for InstallError {
 }
 
 impl std::error::Error for InstallError {}
-
-/// observe's families as the exposition model: per metric a counter (`<name>_total`) and a
-/// histogram (`<name>_duration_seconds`) over the same series.
-fn families(snapshot: &[FamilySnapshot]) -> Vec<Family> {
-    let mut families = Vec::with_capacity(snapshot.len() * 2);
-    for family in snapshot {
-        let name = &family.name;
-        families.push(Family {
-            name: format!("{name}_total"),
-            help: Some(format!("Completed calls of {name}, by result.")),
-            kind: Kind::Counter,
-            samples: family
-                .series
-                .iter()
-                .map(|series| Sample {
-                    labels: series.labels.clone(),
-                    point: Point::Number {
-                        value: series.histogram.count() as f64,
-                        exemplar: series.histogram.latest_exemplar(),
-                    },
-                })
-                .collect(),
-        });
-        families.push(Family {
-            name: format!("{name}_duration_seconds"),
-            help: Some(format!(
-                "Duration of calls of {name} in seconds, by result."
-            )),
-            kind: Kind::Histogram,
-            samples: family
-                .series
-                .iter()
-                .map(|series| Sample {
-                    labels: series.labels.clone(),
-                    point: Point::Histogram {
-                        bounds: series.histogram.bounds.clone(),
-                        counts: series.histogram.counts.clone(),
-                        sum: series.histogram.sum,
-                        exemplars: series.histogram.exemplars.clone(),
-                    },
-                })
-                .collect(),
-        });
-    }
-    families
-}

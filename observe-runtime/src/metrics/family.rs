@@ -3,13 +3,14 @@
 
 use std::hash::{BuildHasher, Hash};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
 use super::labels::{self, RESULT_LABEL};
 use super::series::{HistogramSnapshot, Series};
 use crate::context::Outcome;
+use crate::observed::Objective;
 use crate::value::FieldValue;
 
 /// The label of the one series that takes every observation past the cardinality limit
@@ -26,17 +27,24 @@ pub(crate) enum Resolved<'a> {
 
 /// A label set by its text, so that `3` and `"3"`, or two callsites declaring the same
 /// labels, count once against the limit, as they are one series to Prometheus.
+///
+/// A function's [`Objective`] is part of its series' identity: its labels are, in
+/// Prometheus, and two functions sharing a metric name and labels but not an objective are
+/// two series.
 struct LabelSet {
     hash: u64,
     labels: Box<[(&'static str, Box<str>)]>,
     outcome: Outcome,
+    objective: Option<&'static Objective>,
     series: Arc<Series>,
 }
 
-/// One series of a family as a render reads it: its labels (`result` last) and counts.
+/// One series of a family as a render reads it: its labels (`result` last), its objective
+/// (whose labels the render adds) and counts.
 #[derive(Debug)]
 pub(crate) struct SeriesSnapshot {
     pub(crate) labels: Vec<(String, String)>,
+    pub(crate) objective: Option<&'static Objective>,
     pub(crate) histogram: HistogramSnapshot,
 }
 
@@ -46,6 +54,9 @@ pub(crate) struct Family {
     name: Box<str>,
     bounds: Arc<[f64]>,
     limit: usize,
+    /// The bounds of the series of objectives whose latency threshold `bounds` lacks, by
+    /// threshold (a handful at most): the threshold added.
+    objective_bounds: Mutex<Vec<(u64, Arc<[f64]>)>>,
     sets: RwLock<HashTable<LabelSet>>,
     overflow: OnceLock<Series>,
     warned: AtomicBool,
@@ -57,6 +68,7 @@ impl std::fmt::Debug for LabelSet {
         f.debug_struct("LabelSet")
             .field("labels", &self.labels)
             .field("outcome", &self.outcome)
+            .field("objective", &self.objective)
             .finish_non_exhaustive()
     }
 }
@@ -69,6 +81,7 @@ impl Family {
             name: name.into(),
             bounds,
             limit,
+            objective_bounds: Mutex::default(),
             sets: RwLock::default(),
             overflow: OnceLock::new(),
             warned: AtomicBool::new(false),
@@ -80,16 +93,20 @@ impl Family {
         &self.name
     }
 
-    /// The series for these labels and outcome: found, newly made while under the limit,
-    /// or the overflow series. Finding one allocates nothing.
+    /// The series for these labels, outcome and objective: found, newly made while under
+    /// the limit, or the overflow series. Finding one allocates nothing.
     pub(crate) fn resolve<'v>(
         &self,
         labels: impl Iterator<Item = (&'static str, &'v FieldValue)> + Clone,
         outcome: Outcome,
+        objective: Option<&'static Objective>,
     ) -> Resolved<'_> {
-        let hash = self.hash(labels.clone(), outcome);
+        let hash = self.hash(labels.clone(), outcome, objective);
         let eq = |set: &LabelSet| {
-            set.hash == hash && set.outcome == outcome && text_eq(&set.labels, labels.clone())
+            set.hash == hash
+                && set.outcome == outcome
+                && same_objective(set.objective, objective)
+                && text_eq(&set.labels, labels.clone())
         };
         {
             let sets = self.sets.read().unwrap_or_else(PoisonError::into_inner);
@@ -109,21 +126,45 @@ impl Family {
             drop(sets);
             return self.overflow();
         }
-        let owned: Box<[(&'static str, Box<str>)]> = labels
-            .map(|(key, value)| (key, labels::with_text(value, |text| Box::<str>::from(text))))
-            .collect();
-        let series = Arc::new(Series::new(self.bounds.clone()));
+        let owned = owned_labels(labels);
+        let series = Arc::new(Series::new(self.bounds_for(objective)));
         sets.insert_unique(
             hash,
             LabelSet {
                 hash,
                 labels: owned,
                 outcome,
+                objective,
                 series: series.clone(),
             },
             |set| set.hash,
         );
         Resolved::Regular(series)
+    }
+
+    /// The histogram bounds of a series: the family's, with the objective's latency
+    /// threshold added when they lack it, so that the SLO rules always find a bucket whose
+    /// `le` is the threshold.
+    fn bounds_for(&self, objective: Option<&'static Objective>) -> Arc<[f64]> {
+        let Some((threshold, _)) = objective.and_then(|objective| objective.latency) else {
+            return self.bounds.clone();
+        };
+        if self.bounds.contains(&threshold) {
+            return self.bounds.clone();
+        }
+        let mut known = self
+            .objective_bounds
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, bounds)) = known.iter().find(|(bits, _)| *bits == threshold.to_bits()) {
+            return bounds.clone();
+        }
+        let mut bounds = self.bounds.to_vec();
+        let at = bounds.partition_point(|bound| *bound < threshold);
+        bounds.insert(at, threshold);
+        let bounds: Arc<[f64]> = bounds.into();
+        known.push((threshold.to_bits(), bounds.clone()));
+        bounds
     }
 
     fn overflow(&self) -> Resolved<'_> {
@@ -147,6 +188,7 @@ impl Family {
                     .map(|(k, v)| ((*k).to_owned(), v.to_string()))
                     .chain([(RESULT_LABEL.to_owned(), set.outcome.as_str().to_owned())])
                     .collect(),
+                objective: set.objective,
                 histogram: set.series.snapshot(),
             })
             .collect();
@@ -155,6 +197,7 @@ impl Family {
         if let Some(overflow) = self.overflow.get() {
             series.push(SeriesSnapshot {
                 labels: vec![(OVERFLOW_LABEL.to_owned(), "true".to_owned())],
+                objective: None,
                 histogram: overflow.snapshot(),
             });
         }
@@ -165,6 +208,7 @@ impl Family {
         &self,
         labels: impl Iterator<Item = (&'static str, &'v FieldValue)>,
         outcome: Outcome,
+        objective: Option<&'static Objective>,
     ) -> u64 {
         let mut state = self.hasher.build_hasher();
         for (key, value) in labels {
@@ -172,11 +216,38 @@ impl Family {
             labels::with_text(value, |text| text.hash(&mut state));
         }
         outcome.hash(&mut state);
+        if let Some(objective) = objective {
+            objective.name.hash(&mut state);
+            objective.success.hash(&mut state);
+            objective
+                .latency
+                .map(|(threshold, percentile)| (threshold.to_bits(), percentile))
+                .hash(&mut state);
+        }
         std::hash::Hasher::finish(&state)
     }
 }
 
-fn text_eq<'v>(
+/// By value, as their labels compare: two functions may declare the same objective.
+fn same_objective(a: Option<&'static Objective>, b: Option<&'static Objective>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => std::ptr::eq(a, b) || a == b,
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+/// Labels as a series keeps them: each value as its text.
+pub(super) fn owned_labels<'v>(
+    labels: impl Iterator<Item = (&'static str, &'v FieldValue)>,
+) -> Box<[(&'static str, Box<str>)]> {
+    labels
+        .map(|(key, value)| (key, labels::with_text(value, |text| Box::<str>::from(text))))
+        .collect()
+}
+
+/// Whether kept labels read as these values do.
+pub(super) fn text_eq<'v>(
     owned: &[(&'static str, Box<str>)],
     mut labels: impl Iterator<Item = (&'static str, &'v FieldValue)>,
 ) -> bool {

@@ -45,7 +45,9 @@ mod exposition;
 mod family;
 mod format;
 mod global;
+mod in_flight;
 mod labels;
+mod model;
 #[cfg(feature = "otlp")]
 mod otlp;
 mod process;
@@ -64,6 +66,7 @@ pub use config::{
 };
 pub use exposition::{InstallError, Metrics, Scrape};
 pub(crate) use global::{forward_to, install_forwarder};
+pub(crate) use in_flight::InFlightCall;
 #[cfg(feature = "otlp")]
 pub use push::MetricsPush;
 pub use server::MetricsServer;

@@ -25,6 +25,19 @@ impl MetricsSink {
     pub(crate) fn observe(&self, record: &SpanRecord) -> Option<Overflowed> {
         self.recording.observe(record.metadata, record)
     }
+
+    /// Counts the opening span in its in-flight gauge until the span closes (the record
+    /// keeps the call, and drops it then).
+    pub(crate) fn start_call(&self, record: &mut SpanRecord) -> Option<Overflowed> {
+        let (call, overflowed) = self.recording.start_call(record)?;
+        record.in_flight = Some(call);
+        overflowed
+    }
+
+    /// Makes an observed function's series at 0 (see [`Recording::register`]).
+    pub(crate) fn register(&self, entry: &crate::observed::ObservedFn) {
+        self.recording.register(entry);
+    }
 }
 
 /// Logged through tracing, so it lands in the service's log like any other line. Called

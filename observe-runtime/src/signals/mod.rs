@@ -117,6 +117,18 @@ where
         let _ = dispatch;
     }
 
+    /// Added to a subscriber: the metrics of every observed function its metrics filter
+    /// takes are made at 0, so that they are scraped before the first call.
+    fn on_layer(&mut self, _subscriber: &mut S) {
+        if let Some(metrics) = &self.metrics {
+            for entry in crate::observed::observed_functions() {
+                if self.filters.may_count::<S>(entry.metadata()) {
+                    metrics.register(entry);
+                }
+            }
+        }
+    }
+
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
         if self.filters_subscriber {
             self.filters.interest::<S>(metadata)
@@ -159,7 +171,15 @@ where
         {
             logs.open_line(&span, &mut record);
         }
+        let overflowed = match &self.metrics {
+            Some(metrics) if signals.tracks_in_flight() => metrics.start_call(&mut record),
+            _ => None,
+        };
         span.extensions_mut().insert(record);
+        drop(span);
+        if let Some(overflowed) = overflowed {
+            crate::metrics::warn_overflow(&overflowed);
+        }
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
@@ -227,6 +247,8 @@ where
             return;
         };
         record.close();
+        // The call is over, however it ended: it leaves the in-flight gauge.
+        record.in_flight = None;
         // Ancestors' records are read (for inherited fields) while this span's is locked:
         // ancestors are only ever locked while a descendant is, never the other way round.
         if let Some(logs) = &self.logs

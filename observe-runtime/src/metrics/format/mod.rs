@@ -16,6 +16,9 @@ pub(crate) use openmetrics::write_openmetrics;
 pub(crate) use parse::parse;
 pub(crate) use prometheus::write_prometheus;
 
+#[cfg(test)]
+mod tests;
+
 /// Appends `value` as a label value or `HELP` text escapes it: `\` `"` and newline.
 fn escape(out: &mut String, value: &str, quotes: bool) {
     for c in value.chars() {
@@ -38,6 +41,40 @@ fn number(out: &mut String, value: f64) {
     } else {
         let _ = write!(out, "{value}");
     }
+}
+
+/// A histogram bound as the `le` label carries it, in the canonical form Prometheus 3
+/// normalises every `le` to when it ingests one (and 2.x writes for protobuf scrapes): Go's
+/// shortest `%g` (`0.25`, `1e-05`, `1e+06`), with `.0` added to a whole number (`1.0`,
+/// `10.0`). Writing it so means the label reads the same in every Prometheus version, and
+/// an objective's `objective_latency_threshold`, written by the same function, matches its
+/// bucket's `le` exactly, which is how the SLO rules find that bucket.
+pub(crate) fn bound(out: &mut String, value: f64) {
+    use std::fmt::Write as _;
+    if !value.is_finite() {
+        return number(out, value);
+    }
+    // `{:e}` is the shortest round-tripping mantissa with its decimal exponent.
+    let scientific = format!("{value:e}");
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    if value != 0.0 && !(-4..6).contains(&exponent) {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        let _ = write!(out, "{mantissa}e{sign}{:02}", exponent.unsigned_abs());
+    } else {
+        let start = out.len();
+        let _ = write!(out, "{value}");
+        if !out[start..].contains('.') {
+            out.push_str(".0");
+        }
+    }
+}
+
+/// [`bound`] as a new string.
+pub(crate) fn bound_text(value: f64) -> String {
+    let mut text = String::new();
+    bound(&mut text, value);
+    text
 }
 
 /// `{k="v",...}` (nothing when there are no labels), with an extra label last.

@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::time::UNIX_EPOCH;
 
-use super::{Family, Kind, Point, escape, labels, number};
+use super::{Family, Kind, Point, bound, escape, labels, number};
 use crate::metrics::exemplar::Exemplar;
 
 /// Writes `families` as OpenMetrics, then `# EOF`.
@@ -95,7 +95,7 @@ fn write_sample(
                 cumulative += count;
                 le.clear();
                 match bounds.get(i) {
-                    Some(bound) => number(&mut le, *bound),
+                    Some(upper) => bound(&mut le, *upper),
                     None => le.push_str("+Inf"),
                 }
                 out.push_str(name);

@@ -1,6 +1,6 @@
 //! The Prometheus text exposition format 0.0.4.
 
-use super::{Family, Kind, Point, escape, labels, number};
+use super::{Family, Kind, Point, bound, escape, labels, number};
 
 /// Writes `families` in the text format 0.0.4: `# HELP`, `# TYPE`, samples, a blank line
 /// after each family (as metrics-exporter-prometheus lays out its own).
@@ -58,7 +58,7 @@ fn write_sample(out: &mut String, name: &str, sample_labels: &[(String, String)]
                 cumulative += count;
                 le.clear();
                 match bounds.get(i) {
-                    Some(bound) => number(&mut le, *bound),
+                    Some(upper) => bound(&mut le, *upper),
                     None => le.push_str("+Inf"),
                 }
                 out.push_str(name);

@@ -1,0 +1,114 @@
+//! observe's own metrics as the exposition model: per metric a counter (`<name>_total`)
+//! and a histogram (`<name>_duration_seconds`) over the same series, with their objectives'
+//! labels, and the in-flight gauges (`<name>_in_flight`).
+
+use super::format::{self, Family, Kind, Point, Sample};
+use super::recording::Recording;
+use crate::observed::Objective;
+
+/// The labels of a function's objective, which the SLO rules select on (autometrics'
+/// names, so that its rules and dashboards read observe's series too).
+const OBJECTIVE_NAME: &str = "objective_name";
+const OBJECTIVE_PERCENTILE: &str = "objective_percentile";
+const OBJECTIVE_LATENCY_THRESHOLD: &str = "objective_latency_threshold";
+
+/// Every family observe records itself, sorted by name within each kind.
+pub(crate) fn families(recording: &Recording) -> Vec<Family> {
+    let snapshot = recording.snapshot();
+    let in_flight = recording.in_flight_snapshot();
+    let mut families = Vec::with_capacity(snapshot.len() * 2 + in_flight.len());
+    for family in &snapshot {
+        let name = &family.name;
+        families.push(Family {
+            name: format!("{name}_total"),
+            help: Some(format!("Completed calls of {name}, by result.")),
+            kind: Kind::Counter,
+            samples: family
+                .series
+                .iter()
+                .map(|series| Sample {
+                    labels: with_success_objective(&series.labels, series.objective),
+                    point: Point::Number {
+                        value: series.histogram.count() as f64,
+                        exemplar: series.histogram.latest_exemplar(),
+                    },
+                })
+                .collect(),
+        });
+        families.push(Family {
+            name: format!("{name}_duration_seconds"),
+            help: Some(format!(
+                "Duration of calls of {name} in seconds, by result."
+            )),
+            kind: Kind::Histogram,
+            samples: family
+                .series
+                .iter()
+                .map(|series| Sample {
+                    labels: with_latency_objective(&series.labels, series.objective),
+                    point: Point::Histogram {
+                        bounds: series.histogram.bounds.clone(),
+                        counts: series.histogram.counts.clone(),
+                        sum: series.histogram.sum,
+                        exemplars: series.histogram.exemplars.clone(),
+                    },
+                })
+                .collect(),
+        });
+    }
+    for family in in_flight {
+        let name = &family.name;
+        families.push(Family {
+            name: super::in_flight::gauge_name(name),
+            help: Some(format!("Calls of {name} in progress.")),
+            kind: Kind::Gauge,
+            samples: family
+                .gauges
+                .into_iter()
+                .map(|gauge| Sample {
+                    labels: gauge.labels,
+                    point: Point::Number {
+                        value: gauge.value as f64,
+                        exemplar: None,
+                    },
+                })
+                .collect(),
+        });
+    }
+    families
+}
+
+/// The counter's labels: with a success objective, its name and target percentile.
+fn with_success_objective(
+    labels: &[(String, String)],
+    objective: Option<&Objective>,
+) -> Vec<(String, String)> {
+    let mut labels = labels.to_vec();
+    if let Some(objective) = objective
+        && let Some(percentile) = objective.success
+    {
+        labels.push((OBJECTIVE_NAME.to_owned(), objective.name.to_owned()));
+        labels.push((OBJECTIVE_PERCENTILE.to_owned(), percentile.to_owned()));
+    }
+    labels
+}
+
+/// The histogram's labels: with a latency objective, its name, target percentile and
+/// threshold, the threshold written as the `le` of its bucket is.
+fn with_latency_objective(
+    labels: &[(String, String)],
+    objective: Option<&Objective>,
+) -> Vec<(String, String)> {
+    let mut labels = labels.to_vec();
+    if let Some(objective) = objective
+        && let Some((threshold, percentile)) = objective.latency
+    {
+        labels.push((OBJECTIVE_NAME.to_owned(), objective.name.to_owned()));
+        labels.push((OBJECTIVE_PERCENTILE.to_owned(), percentile.to_owned()));
+        labels.push((
+            OBJECTIVE_LATENCY_THRESHOLD.to_owned(),
+            format::bound_text(threshold),
+        ));
+    }
+    labels
+}
