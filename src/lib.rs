@@ -1,6 +1,6 @@
 //! Logs, metrics and traces for a Rust service from one attribute.
 //!
-//! - [`observe`] instruments a function: a `tracing` span with its context fields, a
+//! - [`observe`](macro@observe) instruments a function: a `tracing` span with its context fields, a
 //!   Prometheus counter and latency histogram (`<metric>_total`,
 //!   `<metric>_duration_seconds`, labelled by your labels and `result`), and an
 //!   OpenTelemetry span.
@@ -28,7 +28,7 @@
 //!
 //! The names, formats and behaviour you can rely on (every option, the span fields, the log
 //! line format, the metric names, the filters, every environment variable, the OTLP data)
-//! are in the [`reference`]. The README has a longer quick start and the set-up of a
+//! are in the [reference](mod@reference). The README has a longer quick start and the set-up of a
 //! collector and of Prometheus.
 //!
 //! The macros' expansions name everything through `observe` itself, so a crate using them
