@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
-# Every check observe has, in the order CI runs them: formatting, lints, then all tests
-# (unit, integration against real peers, trybuild UI cases, doctests), the songs example
-# end to end, the benchmark build and the long reliability scenarios.
+# Every check observe has, in the order CI runs them: formatting, lints, the API
+# documentation, then all tests (unit, integration against real peers, trybuild UI cases,
+# doctests), the songs example end to end, the benchmark build, the packages of the
+# published crates and the long reliability scenarios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# The API documentation as docs.rs builds it: a broken or private link is an error.
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 cargo test --workspace
 # The songs example against a real Prometheus server, promtool and an OTLP receiver.
 bash scripts/e2e.sh
 # The benchmark harness (scripts/bench.sh) in the profile it runs in, so it cannot rot.
 cargo build --release -p observe-bench
+# The three published crates package and build from their packages alone (cargo resolves
+# their dependencies on each other from the packages it has just made). `--allow-dirty`: a
+# local run checks the working tree as it is; CI checks a clean checkout.
+cargo package --allow-dirty -p observe-macros -p observe-runtime -p observe
 # The long reliability scenarios (8 threads x 100,000 calls, a slow lossy writer, 1,000,000
 # calls under a runaway label), one at a time so that their latency bounds are not measured
 # against each other; ~1.5 min in debug on 2 cores. See RELIABILITY.md.

@@ -1,18 +1,42 @@
 //! Logs, metrics and traces for a Rust service from one attribute.
 //!
-//! See the README for a quick start.
-//!
-//! - [`observe`] instruments a function: a `tracing` span with its context fields, a
+//! - [`observe`](macro@observe) instruments a function: a `tracing` span with its context fields, a
 //!   Prometheus counter and latency histogram (`<metric>_total`,
 //!   `<metric>_duration_seconds`, labelled by your labels and `result`), and an
 //!   OpenTelemetry span.
 //! - [`observe_async!`] instruments a future (typically a spawned task) with a new root
 //!   span linked to the span that spawned it.
-//! - [`runtime`] installs the layers that turn those spans into log lines, metrics and
-//!   OTLP exports.
+//! - [`runtime`] turns those spans into log lines, metrics and OTLP exports:
+//!   [`runtime::init`] sets it all up from the environment.
+//!
+//! ```
+//! use observe::observe;
+//!
+//! #[observe(metric = "checkout", labels(region = "eu"), err)]
+//! fn checkout(items: u32) -> Result<u32, String> {
+//!     if items == 0 { Err("empty cart".into()) } else { Ok(items * 5) }
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let guard = observe::runtime::init()?; // keep it: dropping it flushes
+//! assert_eq!(checkout(2), Ok(10));
+//! assert!(checkout(0).is_err());
+//! assert!(guard.metrics_text().contains(r#"checkout_total{region="eu",result="error"} 1"#));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The names, formats and behaviour you can rely on (every option, the span fields, the log
+//! line format, the metric names, the filters, every environment variable, the OTLP data)
+//! are in the [reference](mod@reference). The README has a longer quick start and the set-up of a
+//! collector and of Prometheus.
 //!
 //! The macros' expansions name everything through `observe` itself, so a crate using them
 //! needs no `tracing` dependency (add one only to write your own `tracing::info!` etc.).
+//!
+//! Features (both on by default): `http`, the tower/axum layer for HTTP server spans
+//! (`runtime::http`); `otlp`, export over OTLP. Without `otlp`, observe writes log lines
+//! and serves metrics and compiles none of the OpenTelemetry, gRPC and TLS crates.
 
 extern crate self as observe;
 
@@ -234,6 +258,11 @@ pub use observe_macros::observe_async;
 pub use observe_runtime as runtime;
 
 mod build_info;
+
+/// The reference: the contract of observe, in one page (also `docs/reference.md` in the
+/// repository).
+#[doc = include_str!("../docs/reference.md")]
+pub mod reference {}
 
 #[doc(hidden)]
 pub mod __private;

@@ -107,7 +107,7 @@ fn encode(encoder: &dyn LineEncoder, out: &mut Vec<u8>, fields: &[(String, Value
     encoder.finish(out);
 }
 
-/// DESIGN.md: keys are sanitised to `[A-Za-z0-9_.:-]`, one `_` per other character; an
+/// docs/reference.md: keys are sanitised to `[A-Za-z0-9_.:-]`, one `_` per other character; an
 /// empty key becomes `_`.
 fn sanitised(key: &str) -> String {
     if key.is_empty() {

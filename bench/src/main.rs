@@ -2,10 +2,13 @@
 //! fastrace. `scripts/bench.sh` runs every configuration in its own process (the subscriber
 //! and the metrics recorder are process-global, as in production) and prints one table.
 //!
-//!     observe-bench run <config>        # one configuration: prints `result <config> <median ns>`
-//!     observe-bench calls <config> <n>  # setup, then exactly n calls (for callgrind)
-//!     observe-bench report <file>       # the table, from the `result` lines of one run
-//!     observe-bench gen <dir> <kind> <n> # a crate of n functions (kind: observe | instrument)
+//! ```text
+//! observe-bench run <config>         # one configuration: prints `result <config> <median ns>`
+//! observe-bench calls <config> <n>   # setup, then exactly n calls (for callgrind)
+//! observe-bench list                 # the configurations, in table order
+//! observe-bench report <file>        # the table, from the `result` lines of one run
+//! observe-bench gen <dir> <kind> <n> # a crate of n functions (kind: observe | instrument)
+//! ```
 //!
 //! Each configuration wraps the same trivial `#[inline(never)]` function and calls it in a
 //! loop: after a warm-up that also sizes a trial to ~`TRIAL_MS`, it times `TRIALS` trials

@@ -7,7 +7,7 @@
 //! The implementation follows the parse → validate → expand split of thiserror's
 //! `impl` crate:
 //! - `attr.rs` parses options (both macros), keeping spans for error messages;
-//! - `valid.rs` checks them against DESIGN.md ("#[observe] options");
+//! - `valid.rs` checks them against the rules of `docs/reference.md` ("#[observe]");
 //! - `fields.rs` builds the span fields shared with `observe_runtime::fields`, and the
 //!   span's `static` callsite;
 //! - `registry.rs` builds the span's entry in `observe_runtime::observed` (metric, literal

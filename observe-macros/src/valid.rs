@@ -1,4 +1,4 @@
-//! Validation of parsed options: every rule of DESIGN.md "#[observe] options" that the
+//! Validation of parsed options: every rule of `docs/reference.md` ("#[observe]") that the
 //! parser's grammar does not already enforce. Each error points at the offending token and
 //! says what is allowed; all errors are collected so one build reports them all.
 

@@ -12,6 +12,11 @@
 //! - [`propagation::TraceContext`]: W3C trace context in and out, with export on or off.
 //! - [`http`] (feature `http`): the tower/axum layer for server spans.
 //!
+//! The names, formats and behaviour that code, dashboards and alerts rely on (the span
+//! fields, the log line format, the metric names, the filters, every environment variable,
+//! the OTLP data) are in the reference: `docs/reference.md` in the repository, also
+//! [`observe::reference`](https://docs.rs/observe/latest/observe/reference/index.html).
+//!
 //! Where things are: `context/` keeps the span records (ids, fields, outcome, links);
 //! `filter/` decides which signals take a span; `signals/` is the layer; `log/`,
 //! `metrics/` and `trace/` are the three signals; `propagation/` is W3C Trace Context;

@@ -23,21 +23,24 @@
 //! | `OTEL_LOGS_EXPORTER` | `none` | `otlp`: log lines also go to the collector as log records |
 //! | `OTEL_METRIC_EXPORT_INTERVAL` | `60000` | metrics push interval in ms |
 //! | `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` | `cumulative` | `cumulative`, `delta` or `lowmemory` |
-//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset = no export | collector base URL; `/v1/traces`, `/v1/metrics`, `/v1/logs` are appended for `http/protobuf` |
-//! | `OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT` | the generic one | one signal's collector URL, used as is |
-//! | `OTEL_EXPORTER_OTLP_[{SIGNAL}_]PROTOCOL` | `http/protobuf` | `grpc` or `http/protobuf` |
-//! | `OTEL_EXPORTER_OTLP_[{SIGNAL}_]HEADERS` | none | `k=v,…`, percent-decoded; secret: never logged or echoed |
-//! | `OTEL_EXPORTER_OTLP_[{SIGNAL}_]TIMEOUT` | `10000` | export request timeout in ms |
-//! | `OTEL_EXPORTER_OTLP_[{SIGNAL}_]CERTIFICATE` | the system's roots | PEM file of the CA(s) that sign the collector's certificate (`https://` endpoints) |
-//! | `OTEL_EXPORTER_OTLP_[{SIGNAL}_]CLIENT_CERTIFICATE`, `OTEL_EXPORTER_OTLP_[{SIGNAL}_]CLIENT_KEY` | none | PEM files of the client's certificate chain and private key, for mTLS; both or neither |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset = no export | collector base URL; for `http/protobuf`, `/v1/traces`, `/v1/metrics` or `/v1/logs` is appended |
+//! | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `_METRICS_ENDPOINT`, `_LOGS_ENDPOINT` | | one signal's collector URL, used as is |
+//! | `OTEL_EXPORTER_OTLP_PROTOCOL` | `http/protobuf` | `grpc` or `http/protobuf` |
+//! | `OTEL_EXPORTER_OTLP_HEADERS` | none | `k=v,…`, percent-decoded; secret: never logged or echoed |
+//! | `OTEL_EXPORTER_OTLP_TIMEOUT` | `10000` | export request timeout in ms |
+//! | `OTEL_EXPORTER_OTLP_CERTIFICATE` | none | PEM file: a CA to trust besides the system roots (`https://` endpoints) |
+//! | `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`, `OTEL_EXPORTER_OTLP_CLIENT_KEY` | none | PEM files: a client identity for mutual TLS, given together |
 //! | `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_EXPORT_TIMEOUT` | `16384`, `512`, `5000`, `30000` | span batching (ms for times) |
 //! | `OTEL_BLRP_MAX_QUEUE_SIZE`, `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`, `OTEL_BLRP_SCHEDULE_DELAY`, `OTEL_BLRP_EXPORT_TIMEOUT` | `2048`, `512`, `1000`, `30000` | log record batching (ms for times) |
 //! | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT` | `128` each | span limits |
 //! | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `parentbased_always_on` | sampler and its ratio |
 //!
-//! Where a signal-specific (`_TRACES_`) variable and the generic one are both set, the
-//! signal-specific one wins. An empty variable counts as unset. Booleans are `true` or
-//! `false`, case-insensitive.
+//! The protocol, headers, timeout and TLS variables have per-signal variants too
+//! (`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, `OTEL_EXPORTER_OTLP_LOGS_HEADERS`, …). Where a
+//! signal-specific variable and the generic one are both set, the signal-specific one wins;
+//! a setting made in code applies to every signal. An empty variable counts as unset.
+//! Booleans are `true` or `false`, case-insensitive. The reference (`docs/reference.md`,
+//! "Environment variables") says more of each.
 //!
 //! ```
 //! use observe_runtime::config::{Config, LogFormat, Protocol};

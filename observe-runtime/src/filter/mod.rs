@@ -11,7 +11,7 @@
 //!   encoding and no export.
 //!
 //! Each callsite's decisions are worked out once and kept in a small table keyed by the
-//! callsite's address ([`DecisionCache`](cache::DecisionCache)); only span and field
+//! callsite's address (`cache::DecisionCache`); only span and field
 //! directives (`app[request{user=ada}]=debug`) are decided per span.
 
 mod cache;

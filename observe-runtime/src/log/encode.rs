@@ -247,7 +247,7 @@ pub(crate) trait Format {
     fn f64_value(out: &mut Vec<u8>, value: f64);
 }
 
-/// Both formats implement the public trait through their [`Format`] primitives: the field
+/// Both formats implement the public trait through their `Format` primitives: the field
 /// methods differ only in how a key and a value are written.
 impl<F: Format + Send + Sync> LineEncoder for F {
     #[inline]

@@ -1,5 +1,6 @@
 //! Line assembly: a span's `new_span` and `close_span` lines and an event's line, with their
-//! keys in DESIGN.md's order and the context inherited from the span's ancestors.
+//! keys in the order `docs/reference.md` gives, and the context inherited from the span's
+//! ancestors.
 
 use std::cell::RefCell;
 use std::fmt;

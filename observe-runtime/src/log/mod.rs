@@ -2,7 +2,7 @@
 //! [`Signals`](crate::Signals) layer into a [`LogOutput`].
 //!
 //! - `output.rs`: [`LogOutput`], [`LogFormat`], [`SpanLines`];
-//! - `line.rs`: a line's keys in DESIGN.md's order, and the inherited context;
+//! - `line.rs`: a line's keys in the order `docs/reference.md` gives, and the inherited context;
 //! - `primitives.rs`: the bytes of keys, values, ids, timestamps;
 //! - `cache.rs`: encodings a span's record keeps between its lines;
 //! - `records.rs`: the same lines as OTLP log records (feature `otlp`);

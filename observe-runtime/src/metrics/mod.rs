@@ -17,7 +17,7 @@
 //! includes `result`). Past it, observations go to one series per metric labelled only
 //! `otel_metric_overflow="true"`, as OpenTelemetry's SDKs do: no `result` there, so a
 //! runaway label cannot fan out again through it. The first overflow of each metric logs
-//! one WARN event (target `observe_runtime::metrics::layer`).
+//! one WARN event (target `observe_runtime::metrics::sink`).
 //!
 //! ```
 //! use observe_runtime::metrics::{Metrics, MetricsConfig};

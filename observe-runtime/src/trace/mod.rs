@@ -128,8 +128,8 @@ impl TracePipeline {
     /// the OTLP exporter (never connects here: a collector that is down blocks nothing).
     ///
     /// # Errors
-    /// [`TraceError::Runtime`] when a thread cannot start, [`TraceError::Exporter`] when the
-    /// exporter cannot be built.
+    /// [`ExportError::Runtime`] when a thread cannot start, [`ExportError::Tls`] when the TLS
+    /// files are unusable, [`ExportError::Exporter`] when the exporter cannot be built.
     pub fn start(settings: &TraceExport) -> Result<TracePipeline, ExportError> {
         let runtime = runtime::runtime()?;
         match runtime::build_in(&runtime, || exporter::otlp(&settings.target)) {
