@@ -117,3 +117,30 @@ fn a_bad_variable_prints_as_its_message() {
     );
     assert!(!debug.contains("ConfigError"), "no struct dump: {debug}");
 }
+
+#[test]
+#[ignore = "child process of metrics_exporters_decide_whether_metrics_are_served"]
+fn child_served() {
+    if !is_child("child_served") {
+        return;
+    }
+    let guard = observe::runtime::init().unwrap();
+    report("served", guard.metrics_addr().is_some());
+}
+
+#[test]
+fn metrics_exporters_decide_whether_metrics_are_served() {
+    for (exporters, served) in [("prometheus", "true"), ("none", "false")] {
+        let reports = child(
+            "child_served",
+            &[
+                ("OBSERVE_METRICS_ADDR", "127.0.0.1:0".into()),
+                ("OTEL_METRICS_EXPORTER", exporters.into()),
+            ],
+        );
+        assert_eq!(
+            reports["served"], served,
+            "OTEL_METRICS_EXPORTER={exporters}"
+        );
+    }
+}

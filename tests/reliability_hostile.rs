@@ -484,12 +484,15 @@ fn init_with_a_bad_variable_fails_naming_it() {
             )
         })
         .collect();
-    // Bad only when init acts on them: an address in use, a scheme this build cannot speak.
+    // Bad only when init acts on them: an address in use, a CA file that is not there.
     cases.push(("OBSERVE_METRICS_ADDR".into(), taken_addr, vec![]));
     cases.push((
-        "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
-        "https://collector.example:4318".into(),
-        vec![],
+        "OTEL_EXPORTER_OTLP_CERTIFICATE".into(),
+        "/nonexistent/observe-ca.pem".into(),
+        vec![(
+            "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
+            "https://collector.example:4318".into(),
+        )],
     ));
     let mut failures = Vec::new();
     for (var, bad, extra) in &cases {

@@ -123,7 +123,12 @@ fn build(
     metrics.set_build_info(&settings.build_info, &settings.resource.service_name);
     describe_losses(&metrics);
 
-    let metrics_server = match &settings.metrics_addr {
+    // `OTEL_METRICS_EXPORTER` without `prometheus` (`otlp`, `none`) serves nothing.
+    let metrics_server = match settings
+        .metrics_addr
+        .as_ref()
+        .filter(|_| settings.serve_metrics)
+    {
         Some(addr) => {
             Some(
                 metrics

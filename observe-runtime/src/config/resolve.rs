@@ -525,16 +525,16 @@ fn logs_export(
         },
     )?;
     if enabled && target.is_none() {
-        return Err(ConfigError::code(
-            if config.logs_export.is_some() {
-                "Config::logs_export"
-            } else {
-                "OTEL_LOGS_EXPORTER"
-            },
-            None,
-            "otlp needs an endpoint: set OTEL_EXPORTER_OTLP_ENDPOINT (or \
-             OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, or Config::otlp_endpoint)",
-        ));
+        let problem = "otlp needs an endpoint: set OTEL_EXPORTER_OTLP_ENDPOINT (or \
+                       OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, or Config::otlp_endpoint)";
+        return Err(match config.logs_export {
+            Some(_) => ConfigError::code("Config::logs_export", None, problem),
+            None => ConfigError::env(
+                "OTEL_LOGS_EXPORTER",
+                &env.get("OTEL_LOGS_EXPORTER").unwrap_or_default(),
+                problem,
+            ),
+        });
     }
     Ok(target
         .filter(|_| enabled && sdk_enabled(env).unwrap_or(true))

@@ -263,6 +263,15 @@ fn bad_env_values_name_their_variable() {
         assert!(e.to_string().starts_with(var), "{e}");
         assert_eq!(e.origin(), Origin::Env(var));
     }
+    // An exporter asked for without an endpoint is the exporter variable's fault.
+    for var in ["OTEL_LOGS_EXPORTER", "OTEL_METRICS_EXPORTER"] {
+        let e = err(&[(var, "otlp")]);
+        assert_eq!(e.origin(), Origin::Env(var), "{e}");
+        assert!(
+            e.to_string().starts_with(&format!(r#"{var}="otlp": "#)),
+            "{e}"
+        );
+    }
     // The sampler argument is checked for the ratio samplers.
     for arg in ["2", "-0.1", "half"] {
         let e = err(&[
