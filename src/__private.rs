@@ -254,16 +254,19 @@ pub fn predicate<R: ?Sized>(ret: &R, predicate: impl FnOnce(&R) -> bool) -> bool
     predicate(ret)
 }
 
-/// Makes `span` follow from the current span (the `observe_async!` link to its spawner).
-pub fn follow_current(span: &tracing::Span) {
-    if span.is_disabled() {
-        return;
-    }
+/// Makes the span `new_span` creates follow from the current span (the `observe_async!`
+/// link to its spawner): linked in observe's record from its creation, so that its first
+/// log line names the link, and given a `follows_from` edge for other subscribers.
+pub fn follow_current(new_span: impl FnOnce() -> tracing::Span) -> tracing::Span {
     let current = tracing::Span::current();
-    if !current.is_disabled() {
+    let span = observe_runtime::context::with_links(current.id(), new_span);
+    if !span.is_disabled() && !current.is_disabled() {
         span.follows_from(&current);
     }
+    span
 }
+
+pub use observe_runtime::context::with_links;
 
 // Autoref specialisation: `(&value).__observe_is_err()` resolves to `IsErrResult` for a
 // `Result` (its `&self` receiver matches `&Result` at the by-value probe step) and to

@@ -91,8 +91,10 @@ fn outcomes_as_exported() {
             "missing {expected}\n{exposition}"
         );
     }
+    // Made at 0 before the first call, and still 0.
     assert!(
-        !exposition.contains(r#"function="get",module="outcome_end_to_end",result="error""#),
+        exposition.lines().any(|l| l
+            == r#"function_calls_total{function="get",module="outcome_end_to_end",result="error"} 0"#),
         "the handled inner error marked the outer call\n{exposition}"
     );
 

@@ -123,14 +123,16 @@ fn expand(tokens: TokenStream) -> syn::Result<TokenStream> {
         let __observe_span = {
             #callsite
             match ::observe::__private::enabled(&__OBSERVE_CALLSITE) {
-                ::core::option::Option::Some(__observe_on) => __observe_on.child_span(
-                    ::core::option::Option::None::<::observe::__private::tracing::Id>,
-                    #values,
-                ),
+                // A root span whose record links to the spawner from its first line.
+                ::core::option::Option::Some(__observe_on) => {
+                    ::observe::__private::follow_current(|| __observe_on.child_span(
+                        ::core::option::Option::None::<::observe::__private::tracing::Id>,
+                        #values,
+                    ))
+                }
                 ::core::option::Option::None => ::observe::__private::tracing::Span::none(),
             }
         };
-        ::observe::__private::follow_current(&__observe_span);
         // Moved into the future: dropped with it (recording `cancelled`) if it never ends.
         let __observe_guard = ::observe::__private::OutcomeGuard::new(&__observe_span);
         ::observe::__private::tracing::Instrument::instrument(

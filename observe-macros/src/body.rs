@@ -237,7 +237,6 @@ pub(crate) fn sync_fn(inst: &Instrument, ret: &ReturnType, stmts: TokenStream) -
     let output = Output::from_return(ret);
     let callsite = &inst.callsite;
     let new_span = &inst.new_span;
-    let follows = inst.follows_from(&format_ident!("__observe_span"));
     let guarded = guarded(inst, &output, stmts, false);
     // Left uninitialised unless the span is enabled (tracing-attributes' trick): with its
     // level filtered out, the call costs one comparison and no `Span` is built or dropped.
@@ -251,7 +250,6 @@ pub(crate) fn sync_fn(inst: &Instrument, ret: &ReturnType, stmts: TokenStream) -
             ::observe::__private::enabled(&__OBSERVE_CALLSITE)
         {
             __observe_span = #new_span;
-            #follows
             __observe_entered = __observe_span.enter();
             ::observe::__private::OutcomeGuard::new(&__observe_span)
         } else {
@@ -271,7 +269,6 @@ pub(crate) fn async_fn(inst: &Instrument, ret: &ReturnType, stmts: TokenStream) 
 fn instrumented_future(inst: &Instrument, output: &Output, stmts: TokenStream) -> TokenStream {
     let callsite = &inst.callsite;
     let new_span = &inst.new_span;
-    let follows = inst.follows_from(&format_ident!("__observe_span"));
     let guarded = guarded(inst, output, stmts, true);
     // The guard is made from the span here and moved into the future it instruments, so it
     // is finished (or dropped, on cancellation) inside `Instrumented`.
@@ -284,7 +281,6 @@ fn instrumented_future(inst: &Instrument, output: &Output, stmts: TokenStream) -
         let __observe_guard = ::observe::__private::OutcomeGuard::new(&__observe_span);
         let __observe_future = async move { #guarded };
         if !__observe_span.is_disabled() {
-            #follows
             ::observe::__private::tracing::Instrument::instrument(__observe_future, __observe_span)
                 .await
         } else {

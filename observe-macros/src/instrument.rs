@@ -21,7 +21,6 @@ pub(crate) struct Instrument {
     pub callsite: TokenStream,
     /// The span, from `__observe_on: ::observe::__private::Enabled` (one expression).
     pub new_span: TokenStream,
-    follows_from: Option<Expr>,
     err: Option<Event>,
     ret: Option<Event>,
     /// `ok_if` / `error_if`.
@@ -77,6 +76,10 @@ impl Instrument {
         } else {
             new_span
         };
+        let new_span = match &args.follows_from {
+            Some(causes) => with_causes(causes, &new_span),
+            None => new_span,
+        };
 
         let event = |event: &Option<EventArgs>, default: &TokenStream, display_default: bool| {
             event.as_ref().map(|e| Event {
@@ -97,20 +100,7 @@ impl Instrument {
             target,
             callsite,
             new_span,
-            follows_from: args.follows_from.clone(),
             outcome_rule: args.outcome_rule.clone(),
-        }
-    }
-
-    /// `for cause in <follows_from> { span.follows_from(cause); }`, if given.
-    pub(crate) fn follows_from(&self, span: &Ident) -> TokenStream {
-        match &self.follows_from {
-            Some(causes) => quote! {
-                for __observe_cause in #causes {
-                    #span.follows_from(__observe_cause);
-                }
-            },
-            None => quote!(),
         }
     }
 
@@ -276,4 +266,26 @@ fn collect_bindings(pat: &Pat, record: Record, out: &mut Vec<(Ident, Record)>) {
             .for_each(|p| collect_bindings(p, Record::Debug, out)),
         _ => {}
     }
+}
+
+/// The span made with `follows_from`'s causes as its links from the start (so that its
+/// first log line names them, see `observe_runtime::context::with_links`), then given them
+/// as `follows_from` edges too, for every other subscriber: `causes` is evaluated once, as
+/// `#[instrument]` evaluates it.
+fn with_causes(causes: &Expr, new_span: &TokenStream) -> TokenStream {
+    quote! {{
+        let __observe_causes: ::std::vec::Vec<
+            ::core::option::Option<::observe::__private::tracing::Id>,
+        > = ::core::iter::IntoIterator::into_iter(#causes)
+            .map(::core::convert::Into::into)
+            .collect();
+        let __observe_new = ::observe::__private::with_links(
+            ::core::iter::Iterator::cloned(__observe_causes.iter()),
+            || #new_span,
+        );
+        for __observe_cause in __observe_causes {
+            __observe_new.follows_from(__observe_cause);
+        }
+        __observe_new
+    }}
 }
