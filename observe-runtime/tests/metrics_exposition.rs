@@ -69,9 +69,13 @@ fn counts_by_declared_labels_and_result() {
             .filter(ok_song)
             .collect();
         let les: Vec<&str> = buckets.iter().map(|s| s.label("le").unwrap()).collect();
+        // Written as Prometheus normalises `le`: a whole number with `.0`.
         let expected: Vec<String> = DEFAULT_BUCKETS
             .iter()
-            .map(f64::to_string)
+            .map(|bound| match bound.to_string() {
+                whole if !whole.contains('.') => whole + ".0",
+                text => text,
+            })
             .chain(["+Inf".to_string()])
             .collect();
         assert_eq!(les, expected, "{text}");
@@ -128,11 +132,11 @@ fn histogram_lines_with_configured_buckets() {
         lines,
         [
             r#"query_duration_seconds_bucket{db="main",result="error",le="+Inf"} 1"#,
-            r#"query_duration_seconds_bucket{db="main",result="error",le="3600"} 1"#,
-            r#"query_duration_seconds_bucket{db="main",result="error",le="600"} 1"#,
+            r#"query_duration_seconds_bucket{db="main",result="error",le="3600.0"} 1"#,
+            r#"query_duration_seconds_bucket{db="main",result="error",le="600.0"} 1"#,
             r#"query_duration_seconds_bucket{db="main",result="ok",le="+Inf"} 2"#,
-            r#"query_duration_seconds_bucket{db="main",result="ok",le="3600"} 2"#,
-            r#"query_duration_seconds_bucket{db="main",result="ok",le="600"} 2"#,
+            r#"query_duration_seconds_bucket{db="main",result="ok",le="3600.0"} 2"#,
+            r#"query_duration_seconds_bucket{db="main",result="ok",le="600.0"} 2"#,
             r#"query_duration_seconds_count{db="main",result="error"} 1"#,
             r#"query_duration_seconds_count{db="main",result="ok"} 2"#,
             r#"query_total{db="main",result="error"} 1"#,

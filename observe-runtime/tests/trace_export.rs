@@ -252,6 +252,53 @@ fn an_unsampled_span_is_not_exported() {
     assert!(receiver.spans().is_empty());
 }
 
+/// A span the traces filter leaves out (here: a debug span under `info`, which the metrics
+/// and the logs may still take) is not exported, and nothing exported names it: its
+/// children's parent is its nearest exported ancestor, and that ancestor's id is what it
+/// propagates and what links to it name.
+#[test]
+fn a_span_left_out_of_export_stands_aside_for_its_exported_parent() {
+    use observe_runtime::propagation::TraceContext;
+    let receiver = Receiver::start_http();
+    let mut pipeline =
+        TracePipeline::start(&settings(&receiver.endpoint(), Protocol::HttpProtobuf)).unwrap();
+    let signals = Signals::builder()
+        .traces(pipeline.sink(), SignalFilter::new("info").unwrap())
+        .logs(LogOutput::new(MemorySink::new()), SignalFilter::all())
+        .build();
+    let propagated =
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(signals), || {
+            let _request = tracing::info_span!("request").entered();
+            let middle = tracing::debug_span!("middle").entered();
+            let propagated = TraceContext::current().unwrap().span_id();
+            tracing::info_span!("child").in_scope(|| {});
+            let follower = observe_runtime::context::with_links(
+                middle.id(),
+                || tracing::info_span!(parent: None, "follower"),
+            );
+            drop(follower);
+            drop(middle);
+            propagated
+        });
+    pipeline.shutdown(Duration::from_secs(10)).unwrap();
+    let spans = receiver.spans();
+    assert_eq!(spans.len(), 3, "request, child and follower: {spans:#?}");
+    let request = by_name(&spans, "request");
+    let child = by_name(&spans, "child");
+    let follower = by_name(&spans, "follower");
+    assert_eq!(child.parent_span_id, request.span_id, "the exported parent");
+    assert_eq!(
+        propagated.to_string(),
+        request.span_id,
+        "what middle propagates"
+    );
+    assert_eq!(
+        follower.links,
+        vec![(request.trace_id.clone(), request.span_id.clone())],
+        "a link to middle names request"
+    );
+}
+
 const MANY: usize = 1_000;
 
 /// Creates `MANY` spans and shuts down from the calling context, asserting all arrive in a

@@ -9,7 +9,7 @@ use super::handoff;
 use super::ids::{new_span_id, new_trace_id};
 use super::record::{Lineage, Link, RecordVisitor, SpanRecord};
 use super::sampler::Sampler;
-use crate::filter::SignalSet;
+use crate::filter::{Signal, SignalSet};
 
 /// What a new record needs besides the span itself.
 #[derive(Clone, Copy, Debug)]
@@ -19,6 +19,9 @@ pub(crate) struct RecordSettings {
     pub(crate) link_limit: usize,
     /// The token of the layer making records.
     pub(crate) owner: u32,
+    /// The layer exports traces: a span its traces filter leaves out stands aside for its
+    /// exported ancestor (see [`SpanRecord::exported_parent`]).
+    pub(crate) exports_traces: bool,
 }
 
 impl Default for RecordSettings {
@@ -27,6 +30,7 @@ impl Default for RecordSettings {
             sampler: Sampler::default(),
             link_limit: 128,
             owner: next_owner(),
+            exports_traces: false,
         }
     }
 }
@@ -56,6 +60,11 @@ where
             trace_id: record.trace_id,
             parent_span_id: Some(record.span_id),
             parent_is_remote: false,
+            exported_parent: if record.signals.contains(Signal::Traces) {
+                Some((record.span_id, false))
+            } else {
+                record.exported_parent
+            },
             sampled: record.sampled,
             tracestate: record.tracestate.clone(),
         })
@@ -72,6 +81,7 @@ where
                 trace_id: remote.trace_id(),
                 parent_span_id: Some(remote.span_id()),
                 parent_is_remote: true,
+                exported_parent: Some((remote.span_id(), true)),
                 sampled: settings
                     .sampler
                     .sample(Some(remote.is_sampled()), remote.trace_id()),
@@ -83,6 +93,7 @@ where
                     trace_id,
                     parent_span_id: None,
                     parent_is_remote: false,
+                    exported_parent: None,
                     sampled: settings.sampler.sample(None, trace_id),
                     tracestate: None,
                 }
@@ -96,6 +107,7 @@ where
         signals,
         settings.owner,
     );
+    record.stands_aside = settings.exports_traces && !signals.contains(Signal::Traces);
     attrs.record(&mut RecordVisitor(&mut record));
     handoff::pending_links(|causes| {
         for cause in causes {
@@ -117,6 +129,6 @@ where
     let record = extensions.get::<SpanRecord>()?;
     Some(Link {
         trace_id: record.trace_id,
-        span_id: record.span_id,
+        span_id: record.propagated_span_id(),
     })
 }

@@ -81,6 +81,13 @@ pub struct SpanRecord {
     pub(crate) parent_span_id: Option<SpanId>,
     /// The parent is a caller's span, known from a `traceparent`.
     pub(crate) parent_is_remote: bool,
+    /// The parent of the exported span: the nearest ancestor the traces filter takes, or
+    /// the caller's span (then `true`), so that an exported span never names a parent that
+    /// is not exported.
+    pub(crate) exported_parent: Option<(SpanId, bool)>,
+    /// Trace export is on and its filter leaves this span out: the span is not exported,
+    /// and propagates (and is linked to as) its exported parent instead.
+    pub(crate) stands_aside: bool,
     /// The trace is sampled (W3C `sampled` flag): the span is exported when trace export
     /// takes it, and the flag is propagated.
     pub(crate) sampled: bool,
@@ -134,6 +141,7 @@ pub(crate) struct Lineage {
     pub(crate) trace_id: TraceId,
     pub(crate) parent_span_id: Option<SpanId>,
     pub(crate) parent_is_remote: bool,
+    pub(crate) exported_parent: Option<(SpanId, bool)>,
     pub(crate) sampled: bool,
     pub(crate) tracestate: Option<Arc<str>>,
 }
@@ -153,6 +161,8 @@ impl SpanRecord {
             span_id,
             parent_span_id: lineage.parent_span_id,
             parent_is_remote: lineage.parent_is_remote,
+            exported_parent: lineage.exported_parent,
+            stands_aside: false,
             sampled: lineage.sampled,
             tracestate: lineage.tracestate,
             signals,
@@ -186,6 +196,22 @@ impl SpanRecord {
     /// root span.
     pub fn parent_span_id(&self) -> Option<SpanId> {
         self.parent_span_id
+    }
+
+    /// The span id that stands for this span in propagated `traceparent` headers and in
+    /// links: its own, unless trace export leaves it out, then its exported parent's.
+    pub(crate) fn propagated_span_id(&self) -> SpanId {
+        match self.exported_parent {
+            Some((parent, _)) if self.stands_aside => parent,
+            _ => self.span_id,
+        }
+    }
+
+    /// Whether an exemplar of this span leads somewhere: the trace is sampled, and the span
+    /// is exported or stands aside for an exported parent (or nothing is exported, and the
+    /// trace id leads to the log lines).
+    pub(crate) fn leads_to_a_trace(&self) -> bool {
+        self.sampled && !(self.stands_aside && self.exported_parent.is_none())
     }
 
     /// Whether the parent is a caller's span, known from its `traceparent`.

@@ -73,7 +73,7 @@ impl LogRecordSink {
             let mut seen: Vec<&'static str> = captured.attributes.iter().map(|(k, _)| *k).collect();
             let mut ids = None;
             if let Some(record) = span.extensions().get::<SpanRecord>() {
-                ids = Some((record.trace_id(), record.span_id()));
+                ids = Some((record.trace_id(), record.propagated_span_id()));
             }
             captured.ids = ids;
             visit_scope(span, &mut seen, |field| {
@@ -126,7 +126,7 @@ impl LogRecordSink {
             level: *span.metadata().level(),
             body: Some(Text::from(name)),
             target: span.metadata().target(),
-            ids: Some((record.trace_id(), record.span_id())),
+            ids: Some((record.trace_id(), record.propagated_span_id())),
             attributes,
         });
     }

@@ -82,9 +82,9 @@ impl Recording {
             return None;
         }
         let latency = record.latency()?;
-        let exemplar = record.is_sampled().then(|| Candidate {
+        let exemplar = record.leads_to_a_trace().then(|| Candidate {
             trace_id: record.trace_id(),
-            span_id: record.span_id(),
+            span_id: record.propagated_span_id(),
             ended: record.started() + latency,
         });
         let callsite = metadata.callsite();

@@ -151,7 +151,7 @@ impl TraceContext {
     pub(crate) fn of(record: &SpanRecord) -> TraceContext {
         TraceContext {
             trace_id: record.trace_id,
-            span_id: record.span_id,
+            span_id: record.propagated_span_id(),
             sampled: record.sampled,
             tracestate: record.tracestate.clone(),
         }

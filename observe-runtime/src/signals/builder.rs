@@ -105,13 +105,15 @@ impl SignalsBuilder {
         let (traces, traces_filter) = unzip(self.traces);
         #[cfg(not(feature = "otlp"))]
         let traces_filter = None;
+        let mut records = self.records;
+        records.exports_traces = traces_filter.is_some();
         Signals {
             filters: Filters::new(log_filter, metrics_filter, traces_filter),
             logs,
             metrics,
             #[cfg(feature = "otlp")]
             traces,
-            records: self.records,
+            records,
             filters_subscriber: self.filters_subscriber,
         }
     }

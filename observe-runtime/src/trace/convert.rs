@@ -129,9 +129,11 @@ pub(crate) fn span_data(
             trace_state,
         ),
         parent_span_id: record
-            .parent_span_id
-            .map_or(opentelemetry::trace::SpanId::INVALID, otel_span_id),
-        parent_span_is_remote: record.parent_is_remote,
+            .exported_parent
+            .map_or(opentelemetry::trace::SpanId::INVALID, |(id, _)| {
+                otel_span_id(id)
+            }),
+        parent_span_is_remote: record.exported_parent.is_some_and(|(_, remote)| remote),
         span_kind,
         name,
         start_time,
