@@ -228,3 +228,38 @@ fn the_in_flight_gauge_comes_back_down_however_a_call_ends() {
         );
     });
 }
+
+#[test]
+fn a_label_recorded_after_the_start_counts_the_call_under_its_final_labels() {
+    let (metrics, subscriber) = metrics_and_subscriber(SignalFilter::all());
+    tracing::subscriber::with_default(subscriber, || {
+        // What `#[observe(track_concurrency)]` declares, with a label known only later.
+        let span = tracing::info_span!(
+            "route",
+            metric_name = "route",
+            metric_label_route = "unknown",
+            observe.in_flight = tracing::field::Empty,
+        );
+        assert_eq!(
+            sample(&metrics.render(), r#"route_in_flight{route="unknown"}"#),
+            Some("1")
+        );
+        span.record("metric_label_route", "/songs");
+        drop(span);
+    });
+    let text = metrics.render();
+    assert_eq!(
+        sample(&text, r#"route_total{route="/songs",result="ok"}"#),
+        Some("1"),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, r#"route_total{route="unknown",result="ok"}"#),
+        Some("0"),
+        "the series the call started in stays, uncounted: {text}"
+    );
+    assert_eq!(
+        sample(&text, r#"route_in_flight{route="unknown"}"#),
+        Some("0")
+    );
+}

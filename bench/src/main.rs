@@ -157,7 +157,7 @@ fn measure(mut run: impl FnMut(u64)) -> Vec<f64> {
     let fixed = FIXED_CALLS.load(std::sync::atomic::Ordering::Relaxed);
     if fixed > 0 {
         let start = Instant::now();
-        run(fixed);
+        counted_calls(&mut run, fixed);
         return vec![start.elapsed().as_nanos() as f64 / fixed as f64];
     }
     let n = size_trial(&mut run);
@@ -190,8 +190,8 @@ fn measure_two_threads(run: fn(u64)) -> Vec<f64> {
     let fixed = FIXED_CALLS.load(std::sync::atomic::Ordering::Relaxed);
     if fixed > 0 {
         std::thread::scope(|scope| {
-            scope.spawn(|| run(fixed));
-            scope.spawn(|| run(fixed));
+            scope.spawn(|| counted_calls(&mut { run }, fixed));
+            scope.spawn(|| counted_calls(&mut { run }, fixed));
         });
         return vec![0.0];
     }
@@ -258,6 +258,15 @@ fn run_objective(n: u64) {
 /// one "trial"), so two counts' difference divided by their call difference is the
 /// instructions per call, deterministically.
 static FIXED_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The calls of a `calls` run, in a function of their own so that callgrind can count
+/// only them (`--toggle-collect=observe_bench::counted_calls`): start-up work whose length
+/// depends on wall time (fastant calibrates its clock for a while) and background threads
+/// stay out of the count.
+#[inline(never)]
+fn counted_calls(run: &mut dyn FnMut(u64), n: u64) {
+    run(n);
+}
 
 fn run(config: &str) -> Result<Vec<f64>, String> {
     // Keeps the pipeline (log writer, OTel provider) alive until the figures are taken.

@@ -23,7 +23,7 @@ pub use handoff::with_links;
 pub(crate) use handoff::with_remote_parent;
 pub use ids::{SpanId, TraceId};
 pub use record::{Link, Outcome, SpanField, SpanRecord};
-pub(crate) use record::{RecordVisitor, fields_changed, fields_generation};
+pub(crate) use record::{fields_changed, fields_generation};
 pub use sampler::Sampler;
 pub use scope::visit_scope;
 

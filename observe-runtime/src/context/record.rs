@@ -111,8 +111,11 @@ pub struct SpanRecord {
     cancelled: bool,
     latency: Option<Duration>,
     /// The call's place in its `<metric>_in_flight` gauge (`track_concurrency`), given
-    /// back when the span closes.
+    /// back when the span closes; it holds the label set's `result="ok"` series, which a
+    /// successful call is then counted in without a second lookup.
     pub(crate) in_flight: Option<crate::metrics::InFlightCall>,
+    /// `metric_name` or a `metric_label_*` field was recorded after the span was created.
+    pub(crate) metric_fields_changed: bool,
     /// What the log signal keeps between this span's lines.
     pub(crate) log: crate::log::SpanLogCache,
     /// What the trace signal collects for the exported span (its events).
@@ -175,6 +178,7 @@ impl SpanRecord {
             cancelled: false,
             latency: None,
             in_flight: None,
+            metric_fields_changed: false,
             log: Default::default(),
             #[cfg(feature = "otlp")]
             trace: Default::default(),
@@ -331,6 +335,26 @@ impl SpanRecord {
 
 /// Writes visited values into a record; `Span::record` and span creation both go through it.
 pub(crate) struct RecordVisitor<'a>(pub(crate) &'a mut SpanRecord);
+
+impl SpanRecord {
+    /// Records values given after the span was created (`Span::record`).
+    pub(crate) fn record_later(&mut self, values: &tracing_core::span::Record<'_>) {
+        values.record(&mut RecordVisitor(self));
+        let mut names = MetricFieldNames(false);
+        values.record(&mut names);
+        self.metric_fields_changed |= names.0;
+    }
+}
+
+/// Whether values name `metric_name` or a `metric_label_*` field (the values unread).
+struct MetricFieldNames(bool);
+
+impl Visit for MetricFieldNames {
+    fn record_debug(&mut self, field: &Field, _: &dyn std::fmt::Debug) {
+        self.0 |= field.name() == fields::METRIC_NAME
+            || field.name().starts_with(fields::METRIC_LABEL_PREFIX);
+    }
+}
 
 impl Visit for RecordVisitor<'_> {
     fn record_f64(&mut self, field: &Field, value: f64) {

@@ -102,7 +102,7 @@ impl SeriesCache {
     pub(crate) fn with_series<'v, L>(
         &self,
         probe: &Probe<'_, L>,
-        f: impl FnOnce(&Series),
+        f: impl FnOnce(&Arc<Series>),
     ) -> Result<(), u64>
     where
         L: Iterator<Item = (&'static str, &'v FieldValue)> + Clone,

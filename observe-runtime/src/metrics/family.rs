@@ -22,7 +22,10 @@ pub(crate) enum Resolved<'a> {
     /// The label set's own series; worth caching.
     Regular(Arc<Series>),
     /// The overflow series; `first` is true for the one call that must warn.
-    Overflow { series: &'a Series, first: bool },
+    Overflow {
+        series: &'a Arc<Series>,
+        first: bool,
+    },
 }
 
 /// A label set by its text, so that `3` and `"3"`, or two callsites declaring the same
@@ -44,8 +47,12 @@ struct LabelSet {
 #[derive(Debug)]
 pub(crate) struct SeriesSnapshot {
     pub(crate) labels: Vec<(String, String)>,
+    /// `None` for the overflow series.
+    pub(crate) outcome: Option<Outcome>,
     pub(crate) objective: Option<&'static Objective>,
     pub(crate) histogram: HistogramSnapshot,
+    /// Calls in progress (counted on `result="ok"` series and the overflow series).
+    pub(crate) in_flight: i64,
 }
 
 /// One metric name's label sets and overflow series.
@@ -58,7 +65,10 @@ pub(crate) struct Family {
     /// threshold (a handful at most): the threshold added.
     objective_bounds: Mutex<Vec<(u64, Arc<[f64]>)>>,
     sets: RwLock<HashTable<LabelSet>>,
-    overflow: OnceLock<Series>,
+    overflow: OnceLock<Arc<Series>>,
+    /// Some function of this metric has `track_concurrency`: its `<name>_in_flight` gauge
+    /// is rendered.
+    tracks_in_flight: AtomicBool,
     warned: AtomicBool,
     hasher: DefaultHashBuilder,
 }
@@ -84,6 +94,7 @@ impl Family {
             objective_bounds: Mutex::default(),
             sets: RwLock::default(),
             overflow: OnceLock::new(),
+            tracks_in_flight: AtomicBool::new(false),
             warned: AtomicBool::new(false),
             hasher: DefaultHashBuilder::default(),
         }
@@ -91,6 +102,15 @@ impl Family {
 
     pub(crate) fn name(&self) -> &str {
         &self.name
+    }
+
+    /// From now on, the family's `<name>_in_flight` gauge is rendered.
+    pub(crate) fn track_in_flight(&self) {
+        self.tracks_in_flight.store(true, Ordering::Relaxed);
+    }
+
+    pub(crate) fn tracks_in_flight(&self) -> bool {
+        self.tracks_in_flight.load(Ordering::Relaxed)
     }
 
     /// The series for these labels, outcome and objective: found, newly made while under
@@ -170,7 +190,7 @@ impl Family {
     fn overflow(&self) -> Resolved<'_> {
         let series = self
             .overflow
-            .get_or_init(|| Series::new(self.bounds.clone()));
+            .get_or_init(|| Arc::new(Series::new(self.bounds.clone())));
         let first = !self.warned.swap(true, Ordering::Relaxed);
         Resolved::Overflow { series, first }
     }
@@ -188,8 +208,10 @@ impl Family {
                     .map(|(k, v)| ((*k).to_owned(), v.to_string()))
                     .chain([(RESULT_LABEL.to_owned(), set.outcome.as_str().to_owned())])
                     .collect(),
+                outcome: Some(set.outcome),
                 objective: set.objective,
                 histogram: set.series.snapshot(),
+                in_flight: set.series.in_flight(),
             })
             .collect();
         drop(sets);
@@ -197,8 +219,10 @@ impl Family {
         if let Some(overflow) = self.overflow.get() {
             series.push(SeriesSnapshot {
                 labels: vec![(OVERFLOW_LABEL.to_owned(), "true".to_owned())],
+                outcome: None,
                 objective: None,
                 histogram: overflow.snapshot(),
+                in_flight: overflow.in_flight(),
             });
         }
         series

@@ -3,7 +3,9 @@
 //! labels, and the in-flight gauges (`<name>_in_flight`).
 
 use super::format::{self, Family, Kind, Point, Sample};
-use super::recording::Recording;
+use super::in_flight::gauge_name;
+use super::recording::{FamilySnapshot, Recording};
+use crate::context::Outcome;
 use crate::observed::Objective;
 
 /// The labels of a function's objective, which the SLO rules select on (autometrics'
@@ -15,8 +17,7 @@ const OBJECTIVE_LATENCY_THRESHOLD: &str = "objective_latency_threshold";
 /// Every family observe records itself, sorted by name within each kind.
 pub(crate) fn families(recording: &Recording) -> Vec<Family> {
     let snapshot = recording.snapshot();
-    let in_flight = recording.in_flight_snapshot();
-    let mut families = Vec::with_capacity(snapshot.len() * 2 + in_flight.len());
+    let mut families = Vec::with_capacity(snapshot.len() * 3);
     for family in &snapshot {
         let name = &family.name;
         families.push(Family {
@@ -56,26 +57,45 @@ pub(crate) fn families(recording: &Recording) -> Vec<Family> {
                 .collect(),
         });
     }
-    for family in in_flight {
-        let name = &family.name;
-        families.push(Family {
-            name: super::in_flight::gauge_name(name),
-            help: Some(format!("Calls of {name} in progress.")),
-            kind: Kind::Gauge,
-            samples: family
-                .gauges
-                .into_iter()
-                .map(|gauge| Sample {
-                    labels: gauge.labels,
-                    point: Point::Number {
-                        value: gauge.value as f64,
-                        exemplar: None,
-                    },
-                })
-                .collect(),
-        });
+    for family in snapshot.iter().filter(|family| family.in_flight) {
+        families.push(in_flight(family));
     }
     families
+}
+
+/// `<name>_in_flight`: per label set (without `result`), the calls in progress, counted on
+/// its `result="ok"` series; and the overflow series' count.
+fn in_flight(family: &FamilySnapshot) -> Family {
+    let mut gauges: Vec<(Vec<(String, String)>, i64)> = Vec::new();
+    for series in &family.series {
+        let labels = match series.outcome {
+            Some(Outcome::Ok) => series.labels[..series.labels.len() - 1].to_vec(),
+            None => series.labels.clone(),
+            Some(_) => continue,
+        };
+        // Two functions sharing the metric and labels, one with an objective, are two
+        // series but one label set here; the series are sorted by labels, so they are
+        // neighbours.
+        match gauges.last_mut().filter(|(known, _)| *known == labels) {
+            Some((_, calls)) => *calls += series.in_flight,
+            None => gauges.push((labels, series.in_flight)),
+        }
+    }
+    Family {
+        name: gauge_name(&family.name),
+        help: Some(format!("Calls of {} in progress.", family.name)),
+        kind: Kind::Gauge,
+        samples: gauges
+            .into_iter()
+            .map(|(labels, calls)| Sample {
+                labels,
+                point: Point::Number {
+                    value: calls as f64,
+                    exemplar: None,
+                },
+            })
+            .collect(),
+    }
 }
 
 /// The counter's labels: with a success objective, its name and target percentile.

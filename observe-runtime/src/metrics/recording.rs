@@ -8,7 +8,7 @@ use tracing_core::Metadata;
 use super::cache::{Probe, SeriesCache};
 use super::exemplar::Candidate;
 use super::family::{Family, Resolved, SeriesSnapshot};
-use super::in_flight::{GaugeSnapshot, InFlightCall, InFlightFamily, gauge_name};
+use super::in_flight::InFlightCall;
 use super::labels;
 use crate::context::{Outcome, SpanRecord};
 use crate::fields::METRIC_NAME;
@@ -22,7 +22,6 @@ pub(crate) struct Recording {
     limit: usize,
     cache: SeriesCache,
     families: RwLock<HashMap<Box<str>, Arc<Family>>>,
-    in_flight: RwLock<HashMap<Box<str>, Arc<InFlightFamily>>>,
 }
 
 impl std::fmt::Debug for Recording {
@@ -47,14 +46,8 @@ pub(crate) struct FamilySnapshot {
     /// The base name: `<name>_total`, `<name>_duration_seconds`.
     pub(crate) name: String,
     pub(crate) series: Vec<SeriesSnapshot>,
-}
-
-/// One metric's in-flight gauges, as a render reads them.
-#[derive(Debug)]
-pub(crate) struct InFlightSnapshot {
-    /// The base name: the gauge is `<name>_in_flight`.
-    pub(crate) name: String,
-    pub(crate) gauges: Vec<GaugeSnapshot>,
+    /// `<name>_in_flight` is rendered.
+    pub(crate) in_flight: bool,
 }
 
 impl Recording {
@@ -64,7 +57,6 @@ impl Recording {
             limit,
             cache: SeriesCache::default(),
             families: RwLock::default(),
-            in_flight: RwLock::default(),
         }
     }
 
@@ -87,6 +79,15 @@ impl Recording {
             span_id: record.propagated_span_id(),
             ended: record.started() + latency,
         });
+        // A tracked call found its `ok` series when it started; unless its labels changed
+        // since, a success is counted there without a second lookup.
+        if let Some(call) = &record.in_flight
+            && record.outcome() == Outcome::Ok
+            && !record.metric_fields_changed
+        {
+            call.ok_series().observe(latency, exemplar.as_ref());
+            return None;
+        }
         let callsite = metadata.callsite();
         let probe = Probe {
             site: std::ptr::from_ref(metadata).addr(),
@@ -150,12 +151,52 @@ impl Recording {
         if name.is_empty() {
             return None;
         }
-        let (call, first_overflow) = self.in_flight_family(name).start(labels::of(record));
-        let overflowed = first_overflow.then(|| Overflowed {
-            metric: gauge_name(name).into(),
-            limit: self.limit,
-        });
-        Some((call, overflowed))
+        let metadata = record.metadata;
+        let callsite = metadata.callsite();
+        let probe = Probe {
+            site: std::ptr::from_ref(metadata).addr(),
+            callsite: &callsite,
+            name,
+            labels: labels::of(record),
+            outcome: Outcome::Ok,
+        };
+        let mut call = None;
+        match self.cache.with_series(&probe, |series| {
+            call = Some(InFlightCall::start(series.clone()));
+        }) {
+            Ok(()) => call.map(|call| (call, None)),
+            Err(hash) => Some(self.start_call_uncached(metadata, hash, &probe)),
+        }
+    }
+
+    /// The first call of a label set from this callsite: its `result="ok"` series is found
+    /// or made, and its family renders the gauge from now on.
+    #[cold]
+    fn start_call_uncached<'v, L>(
+        &self,
+        metadata: &'static Metadata<'static>,
+        hash: u64,
+        probe: &Probe<'_, L>,
+    ) -> (InFlightCall, Option<Overflowed>)
+    where
+        L: Iterator<Item = (&'static str, &'v FieldValue)> + Clone,
+    {
+        let family = self.family(probe.name);
+        family.track_in_flight();
+        let objective = observed::find(metadata).and_then(|entry| entry.objective);
+        match family.resolve(probe.labels.clone(), Outcome::Ok, objective) {
+            Resolved::Regular(series) => {
+                self.cache.insert(hash, probe, series.clone());
+                (InFlightCall::start(series), None)
+            }
+            Resolved::Overflow { series, first } => (
+                InFlightCall::start(series.clone()),
+                first.then(|| Overflowed {
+                    metric: probe.name.into(),
+                    limit: self.limit,
+                }),
+            ),
+        }
     }
 
     /// Makes an observed function's series before its first call, so that they read 0
@@ -175,27 +216,8 @@ impl Recording {
             let _ = family.resolve(labels.clone(), outcome, entry.objective);
         }
         if entry.track_concurrency {
-            let _ = self.in_flight_family(entry.metric).gauge(labels);
+            family.track_in_flight();
         }
-    }
-
-    fn in_flight_family(&self, name: &str) -> Arc<InFlightFamily> {
-        if let Some(family) = self
-            .in_flight
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(name)
-        {
-            return family.clone();
-        }
-        let mut families = self
-            .in_flight
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        families
-            .entry(name.into())
-            .or_insert_with(|| Arc::new(InFlightFamily::new(self.limit)))
-            .clone()
     }
 
     fn family(&self, name: &str) -> Arc<Family> {
@@ -231,26 +253,7 @@ impl Recording {
             .map(|family| FamilySnapshot {
                 name: family.name().to_owned(),
                 series: family.snapshot(),
-            })
-            .collect();
-        snapshot.sort_by(|a, b| a.name.cmp(&b.name));
-        snapshot
-    }
-
-    /// Every in-flight gauge family, sorted by name.
-    pub(crate) fn in_flight_snapshot(&self) -> Vec<InFlightSnapshot> {
-        let families: Vec<(Box<str>, Arc<InFlightFamily>)> = self
-            .in_flight
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .map(|(name, family)| (name.clone(), family.clone()))
-            .collect();
-        let mut snapshot: Vec<InFlightSnapshot> = families
-            .iter()
-            .map(|(name, family)| InFlightSnapshot {
-                name: name.to_string(),
-                gauges: family.snapshot(),
+                in_flight: family.tracks_in_flight(),
             })
             .collect();
         snapshot.sort_by(|a, b| a.name.cmp(&b.name));

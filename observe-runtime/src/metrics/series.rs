@@ -9,7 +9,7 @@
 //! count are the same number, so `_total` and `_count` always agree.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::exemplar::{Candidate, Exemplar, ExemplarSlot};
@@ -48,6 +48,10 @@ pub(crate) struct Series {
     counts: Box<[AtomicU64]>,
     sum_nanos: AtomicU64,
     exemplars: Box<[ExemplarSlot]>,
+    /// Calls of this label set in progress (`track_concurrency`), kept on the `result="ok"`
+    /// series of the label set, which a call looks up as it starts: the lookup is the one
+    /// its end makes, so its cache entry serves both.
+    in_flight: AtomicI64,
 }
 
 impl Series {
@@ -58,7 +62,23 @@ impl Series {
             exemplars: (0..buckets).map(|_| ExemplarSlot::default()).collect(),
             bounds,
             sum_nanos: AtomicU64::new(0),
+            in_flight: AtomicI64::new(0),
         }
+    }
+
+    /// A call of this label set started.
+    pub(crate) fn enter(&self) {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A call of this label set ended.
+    pub(crate) fn leave(&self) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// The calls of this label set in progress.
+    pub(crate) fn in_flight(&self) -> i64 {
+        self.in_flight.load(Ordering::Relaxed)
     }
 
     /// Counts one call that took `latency`, offering `exemplar` for its bucket.

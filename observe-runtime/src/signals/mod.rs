@@ -19,9 +19,7 @@ use tracing_subscriber::registry::LookupSpan;
 
 pub use builder::SignalsBuilder;
 
-use crate::context::{
-    RecordSettings, RecordVisitor, SpanRecord, create_record, fields_changed, link_to,
-};
+use crate::context::{RecordSettings, SpanRecord, create_record, fields_changed, link_to};
 use crate::filter::{Filters, Signal};
 use crate::log::LogOutput;
 use crate::metrics::MetricsSink;
@@ -191,7 +189,7 @@ where
         if let Some(record) = extensions.get_mut::<SpanRecord>()
             && record.owner == self.records.owner
         {
-            values.record(&mut RecordVisitor(record));
+            record.record_later(values);
             fields_changed();
         }
     }
@@ -247,8 +245,6 @@ where
             return;
         };
         record.close();
-        // The call is over, however it ended: it leaves the in-flight gauge.
-        record.in_flight = None;
         // Ancestors' records are read (for inherited fields) while this span's is locked:
         // ancestors are only ever locked while a descendant is, never the other way round.
         if let Some(logs) = &self.logs
@@ -260,6 +256,8 @@ where
             Some(metrics) if record.signals.contains(Signal::Metrics) => metrics.observe(record),
             _ => None,
         };
+        // The call is over, however it ended: it leaves the in-flight gauge.
+        record.in_flight = None;
         #[cfg(feature = "otlp")]
         if let Some(traces) = &self.traces
             && record.signals.contains(Signal::Traces)
