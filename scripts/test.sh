@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# The runtime without OpenTelemetry export (the facade's `otlp` feature off).
+cargo clippy -p observe-runtime --no-default-features --all-targets -- -D warnings
 # The API documentation as docs.rs builds it: a broken or private link is an error.
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 cargo test --workspace
@@ -16,10 +18,10 @@ cargo test --workspace
 bash scripts/e2e.sh
 # The benchmark harness (scripts/bench.sh) in the profile it runs in, so it cannot rot.
 cargo build --release -p observe-bench
-# The three published crates package and build from their packages alone (cargo resolves
+# The four published crates package and build from their packages alone (cargo resolves
 # their dependencies on each other from the packages it has just made). `--allow-dirty`: a
 # local run checks the working tree as it is; CI checks a clean checkout.
-cargo package --allow-dirty -p observe-macros -p observe-runtime -p observe
+cargo package --allow-dirty -p observe-fields -p observe-macros -p observe-runtime -p observe
 # The long reliability scenarios (8 threads x 100,000 calls, a slow lossy writer, 1,000,000
 # calls under a runaway label), one at a time so that their latency bounds are not measured
 # against each other; ~1.5 min in debug on 2 cores. See RELIABILITY.md.

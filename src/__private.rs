@@ -135,8 +135,7 @@ fn disabled_for_log(meta: &'static Meta, values: &field::ValueSet<'_>) -> Span {
 
 /// Field names shared with `observe_runtime::fields`; spelled out here because the
 /// facade's expansion code must not depend on runtime internals.
-const RESULT: &str = "observe.result";
-const STATUS: &str = "otel.status_code";
+use observe_runtime::fields::{ERROR, OTEL_STATUS_CODE as STATUS, RESULT};
 
 /// Records the outcome of one instrumented call on its span, but only when it failed.
 ///
@@ -203,7 +202,7 @@ impl OutcomeGuard {
     #[inline]
     pub fn finish_err(mut self) {
         if let Some(span) = self.span.take() {
-            span.record("error", true);
+            span.record(ERROR, true);
         }
     }
 }

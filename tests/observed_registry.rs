@@ -8,7 +8,8 @@
 mod capture;
 
 use observe::observe;
-use observe::runtime::observed::{self, IN_FLIGHT_FIELD, Objective, ObservedFn};
+use observe::runtime::fields::IN_FLIGHT;
+use observe::runtime::observed::{self, Objective, ObservedFn};
 use tracing::Metadata;
 use tracing::callsite::Callsite as _;
 
@@ -204,19 +205,11 @@ fn track_concurrency_declares_a_marker_field_it_never_records() {
     let ((tracked_meta, get_meta, plain_meta), captured) =
         capture::capture(|| (tracked(), Db.get(), literal_labels()));
     for meta in [tracked_meta, get_meta] {
-        assert!(
-            meta.fields().field(IN_FLIGHT_FIELD).is_some(),
-            "{}",
-            meta.name()
-        );
+        assert!(meta.fields().field(IN_FLIGHT).is_some(), "{}", meta.name());
     }
-    assert!(plain_meta.fields().field(IN_FLIGHT_FIELD).is_none());
+    assert!(plain_meta.fields().field(IN_FLIGHT).is_none());
     for span in captured.spans() {
-        assert_eq!(
-            span.field(IN_FLIGHT_FIELD),
-            None,
-            "never recorded: {span:?}"
-        );
+        assert_eq!(span.field(IN_FLIGHT), None, "never recorded: {span:?}");
     }
 }
 

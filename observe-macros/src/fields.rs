@@ -8,6 +8,10 @@
 //! `r#`, which we do here instead, so a span costs the compiler one `static` pair, one
 //! array of names and one array of values.
 
+use observe_fields::{
+    FUNCTION_CALLS, FUNCTION_LABEL, IN_FLIGHT, METRIC_LABEL_PREFIX, METRIC_NAME, MODULE_LABEL,
+    OTEL_KIND, OTEL_STATUS_CODE, RESULT,
+};
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::ext::IdentExt as _;
@@ -54,15 +58,15 @@ pub(crate) fn span_fields(args: &Args, function: Option<&Ident>) -> Vec<SpanFiel
     let mut out: Vec<SpanField> = args.fields.iter().flatten().map(user_field).collect();
     let lit = |s: &str| Value::Expr(Kind::Value, quote!(#s));
     match (&args.metric, function) {
-        (Some(metric), _) => out.push(SpanField::known("metric_name", lit(&metric.value()))),
+        (Some(metric), _) => out.push(SpanField::known(METRIC_NAME, lit(&metric.value()))),
         (None, Some(function)) => {
-            out.push(SpanField::known("metric_name", lit("function_calls")));
+            out.push(SpanField::known(METRIC_NAME, lit(FUNCTION_CALLS)));
             out.push(SpanField::known(
-                "metric_label_function",
+                format!("{METRIC_LABEL_PREFIX}{FUNCTION_LABEL}"),
                 lit(&function.unraw().to_string()),
             ));
             out.push(SpanField::known(
-                "metric_label_module",
+                format!("{METRIC_LABEL_PREFIX}{MODULE_LABEL}"),
                 Value::Expr(Kind::Value, quote!(::core::module_path!())),
             ));
         }
@@ -73,22 +77,22 @@ pub(crate) fn span_fields(args: &Args, function: Option<&Ident>) -> Vec<SpanFiel
         if let LabelName::Ident(ident) = &label.name {
             let value = &label.value;
             out.push(SpanField::known(
-                format!("metric_label_{}", ident.unraw()),
+                format!("{METRIC_LABEL_PREFIX}{}", ident.unraw()),
                 Value::Expr(label.kind, quote!(#value)),
             ));
         }
     }
     if let Some(kind) = &args.otel_kind {
-        out.push(SpanField::known("otel.kind", lit(&kind.value())));
+        out.push(SpanField::known(OTEL_KIND, lit(&kind.value())));
     }
     // Declared empty so that the outcome guard can record them on failure (a span can
     // only record fields it declared).
-    out.push(SpanField::known("observe.result", Value::Empty));
-    out.push(SpanField::known("otel.status_code", Value::Empty));
+    out.push(SpanField::known(RESULT, Value::Empty));
+    out.push(SpanField::known(OTEL_STATUS_CODE, Value::Empty));
     // `track_concurrency`: declared and never recorded, so that the runtime knows from the
-    // callsite's metadata alone (`observe_runtime::observed::IN_FLIGHT_FIELD`).
+    // callsite's metadata alone (`observe_fields::IN_FLIGHT`).
     if args.track_concurrency.is_some() {
-        out.push(SpanField::known("observe.in_flight", Value::Empty));
+        out.push(SpanField::known(IN_FLIGHT, Value::Empty));
     }
     out
 }

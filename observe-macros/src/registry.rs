@@ -23,7 +23,7 @@ use crate::valid;
 pub(crate) fn entry(args: &Args, function: Option<&Ident>) -> TokenStream {
     let metric = match (&args.metric, function) {
         (Some(metric), _) => metric.value(),
-        (None, Some(_)) => "function_calls".to_owned(),
+        (None, Some(_)) => observe_fields::FUNCTION_CALLS.to_owned(),
         (None, None) => return TokenStream::new(),
     };
     let labels = match literal_labels(args, function) {
@@ -60,8 +60,11 @@ fn literal_labels(args: &Args, function: Option<&Ident>) -> Option<Vec<(String, 
     let mut out = Vec::new();
     if let (None, Some(function)) = (&args.metric, function) {
         let function = function.unraw().to_string();
-        out.push(("function".to_owned(), quote!(#function)));
-        out.push(("module".to_owned(), quote!(::core::module_path!())));
+        out.push((observe_fields::FUNCTION_LABEL.to_owned(), quote!(#function)));
+        out.push((
+            observe_fields::MODULE_LABEL.to_owned(),
+            quote!(::core::module_path!()),
+        ));
     }
     for label in args.labels.iter().flatten() {
         let LabelName::Ident(name) = &label.name else {

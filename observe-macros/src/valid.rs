@@ -2,13 +2,15 @@
 //! parser's grammar does not already enforce. Each error points at the offending token and
 //! says what is allowed; all errors are collected so one build reports them all.
 
+use observe_fields::{METRIC_LABEL_PREFIX, METRIC_NAME, OTEL_KIND, OTEL_STATUS_CODE};
 use syn::ext::IdentExt as _;
 use syn::{FnArg, Ident, Pat, Signature};
 
 use crate::attr::{Args, EventArgs, Level, Macro, ObjectiveArgs, Percent};
 
 /// The labels `#[observe]` adds itself when no `metric` is given (autometrics' names).
-pub(crate) const DEFAULT_LABELS: &[&str] = &["function", "module"];
+pub(crate) const DEFAULT_LABELS: &[&str] =
+    &[observe_fields::FUNCTION_LABEL, observe_fields::MODULE_LABEL];
 
 pub(crate) const OTEL_KINDS: &[&str] = &["server", "client", "producer", "consumer", "internal"];
 
@@ -196,13 +198,13 @@ fn fields(args: &Args, errors: &mut Errors) {
         let Some(name) = field.name.as_string() else {
             continue;
         };
-        let instead = if name == "metric_name" {
+        let instead = if name == METRIC_NAME {
             Some("`metric = \"...\"`")
-        } else if name.starts_with("metric_label_") {
+        } else if name.starts_with(METRIC_LABEL_PREFIX) {
             Some("`labels(...)`")
-        } else if name == "otel.kind" {
+        } else if name == OTEL_KIND {
             Some("`otel_kind = \"...\"`")
-        } else if name == "otel.status_code" || name.starts_with("observe.") {
+        } else if name == OTEL_STATUS_CODE || name.starts_with(OBSERVE_PREFIX) {
             Some("nothing: it is recorded for you when the call fails")
         } else {
             None
@@ -385,9 +387,9 @@ pub(crate) fn argument_names(args: &Args, sig: &Signature, errors: &mut Errors) 
         if skips.iter().any(|s| s.unraw() == name) {
             continue;
         }
-        let what = if name == "metric_name" {
+        let what = if name == METRIC_NAME {
             "the metric's name (set it with `metric = \"...\"`)"
-        } else if name.starts_with("metric_label_") {
+        } else if name.starts_with(METRIC_LABEL_PREFIX) {
             "a metric label (`metric_label_<k>` fields are the metric's labels; \
              set them with `labels(k = ...)`)"
         } else {
@@ -487,3 +489,7 @@ mod tests {
         assert_eq!(percent_label(0.5), "0.5");
     }
 }
+
+/// The namespace of the fields observe records itself ([`observe_fields::RESULT`],
+/// [`observe_fields::IN_FLIGHT`]): a user field there would clash with them.
+const OBSERVE_PREFIX: &str = "observe.";

@@ -10,7 +10,7 @@
 //!   advance: such an entry has `labels: None`, and its series appear with the first call.
 //! - [`find`], on a cold path (when a series is first made): the entry of a span's
 //!   callsite, for its [`Objective`] labels.
-//! - [`IN_FLIGHT_FIELD`], declared (never recorded) by every span of a function with
+//! - [`IN_FLIGHT`](crate::fields::IN_FLIGHT), declared (never recorded) by every span of a function with
 //!   `track_concurrency`: the per-callsite marker, read from the metadata.
 //!
 //! The slice is a [linkme](https://docs.rs/linkme) distributed slice: each entry is a
@@ -59,28 +59,6 @@ use std::sync::OnceLock;
 
 use tracing_core::Metadata;
 use tracing_core::callsite::{Callsite as _, DefaultCallsite};
-
-/// The span field a function with `track_concurrency` declares and never records: the
-/// marker the metrics signal reads from the callsite's metadata (once per callsite) to keep
-/// its `<metric>_in_flight` gauge.
-///
-/// A field rather than a lookup in the registry, so that the fact travels with the span's
-/// metadata: it is known wherever the metadata is (`register_callsite` included, where the
-/// layer decides once per callsite), costs no search, and holds on a target without the
-/// registry.
-///
-/// ```
-/// use observe_runtime::observed::IN_FLIGHT_FIELD;
-/// use tracing::field::Empty;
-///
-/// tracing::subscriber::with_default(tracing_subscriber::registry(), || {
-///     // What `#[observe(track_concurrency)]` declares, by hand.
-///     let span = tracing::info_span!("upload", metric_name = "uploads", observe.in_flight = Empty);
-///     let tracked = span.metadata().unwrap().fields().field(IN_FLIGHT_FIELD).is_some();
-///     assert!(tracked);
-/// });
-/// ```
-pub const IN_FLIGHT_FIELD: &str = "observe.in_flight";
 
 /// One observed function (or `observe_async!` site with a `metric`), as its expansion
 /// registered it.
@@ -146,11 +124,12 @@ impl ObservedFn {
     /// per-callsite tables are keyed by.
     ///
     /// ```
-    /// use observe_runtime::observed::{IN_FLIGHT_FIELD, observed_functions};
+    /// use observe_runtime::fields::IN_FLIGHT;
+    /// use observe_runtime::observed::observed_functions;
     ///
     /// for entry in observed_functions() {
     ///     // The flag and the marker field say the same.
-    ///     let marked = entry.metadata().fields().field(IN_FLIGHT_FIELD).is_some();
+    ///     let marked = entry.metadata().fields().field(IN_FLIGHT).is_some();
     ///     assert_eq!(marked, entry.track_concurrency);
     /// }
     /// ```

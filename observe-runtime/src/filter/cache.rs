@@ -19,7 +19,7 @@ const FILLED: u64 = 1 << 7;
 const PAYLOAD_BITS: u32 = 8;
 
 /// The three signals' decisions for one callsite, two bits each, and whether the callsite
-/// declares the in-flight marker ([`IN_FLIGHT_FIELD`](crate::observed::IN_FLIGHT_FIELD)).
+/// declares the in-flight marker ([`IN_FLIGHT`](crate::fields::IN_FLIGHT)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Decisions(u8);
 

@@ -29,8 +29,7 @@ use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::fields::METRIC_NAME;
-use crate::observed::IN_FLIGHT_FIELD;
+use crate::fields::{IN_FLIGHT, METRIC_NAME};
 use cache::{DecisionCache, Decisions};
 
 /// The three signals' filters; `None` for a signal the layer does not produce.
@@ -101,7 +100,7 @@ impl Filters {
             }
             decisions.set(signal, filter.decide::<S>(metadata));
         }
-        if metadata.fields().field(IN_FLIGHT_FIELD).is_some() {
+        if metadata.fields().field(IN_FLIGHT).is_some() {
             decisions.set_in_flight();
         }
         self.cache.put(metadata, decisions);
