@@ -12,6 +12,10 @@ use crate::attr::{Args, EventArgs, Level, Macro, ObjectiveArgs, Percent};
 pub(crate) const DEFAULT_LABELS: &[&str] =
     &[observe_fields::FUNCTION_LABEL, observe_fields::MODULE_LABEL];
 
+/// The namespace of the fields observe records itself ([`observe_fields::RESULT`],
+/// [`observe_fields::IN_FLIGHT`]): a user field there would clash with them.
+const OBSERVE_PREFIX: &str = "observe.";
+
 pub(crate) const OTEL_KINDS: &[&str] = &["server", "client", "producer", "consumer", "internal"];
 
 const METRIC_SUFFIXES: &[&str] = &["_total", "_seconds", "_count", "_sum", "_bucket"];
@@ -489,7 +493,3 @@ mod tests {
         assert_eq!(percent_label(0.5), "0.5");
     }
 }
-
-/// The namespace of the fields observe records itself ([`observe_fields::RESULT`],
-/// [`observe_fields::IN_FLIGHT`]): a user field there would clash with them.
-const OBSERVE_PREFIX: &str = "observe.";
