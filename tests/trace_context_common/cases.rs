@@ -508,3 +508,14 @@ pub fn several_calls_share_one_trace_with_distinct_parents(harness: &Harness) {
     refused.restarts(&[&zero_trace]);
     assert_eq!(distinct(&refused), 3);
 }
+
+/// Trace Context Level 2: a caller's `random-trace-id` flag goes on with its trace id,
+/// and only then (the W3C suite's `test_propagates_random_flag`).
+pub fn the_random_flag_is_kept(harness: &Harness) {
+    for (sent, kept) in [("02", "02"), ("03", "03"), ("01", "01"), ("00", "00")] {
+        let tp = traceparent("00", TRACE, PARENT, sent);
+        let exchange = harness.send(&[("traceparent", tp.as_str())], 1);
+        exchange.continues(TRACE, PARENT, sent.ends_with(['1', '3']));
+        assert_eq!(exchange.traceparent(0).flags, kept, "{tp}");
+    }
+}

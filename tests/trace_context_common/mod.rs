@@ -62,6 +62,7 @@ macro_rules! trace_context_tests {
             a_repeated_tracestate_key_keeps_its_first_member,
             an_empty_tracestate_is_never_sent,
             several_calls_share_one_trace_with_distinct_parents,
+            the_random_flag_is_kept,
         );
     };
     (@each $harness:ident: $($case:ident,)*) => {
@@ -400,9 +401,10 @@ impl Exchange<'_> {
         );
         for i in 0..self.arrived.len() {
             assert_ne!(self.traceparent(i).parent_id, parent_id, "{context}");
+            let flags = u8::from_str_radix(&self.traceparent(i).flags, 16).unwrap();
             assert_eq!(
-                self.traceparent(i).flags,
-                if sampled { "01" } else { "00" },
+                flags & 1 == 1,
+                sampled,
                 "{context}: the caller's sampled flag"
             );
         }
@@ -411,7 +413,8 @@ impl Exchange<'_> {
     }
 
     /// The request started a new trace: none of the `refused` trace ids, no parent,
-    /// no `tracestate`, sampled (every root is, with the sampler the harness sets).
+    /// no `tracestate`, sampled (every root is, with the sampler the harness sets) and
+    /// flagged random (Level 2: observe draws all 128 bits of a new trace id).
     pub fn restarts(&self, refused: &[&str]) -> &Self {
         let context = format!("{:?}", self.sent);
         assert!(
@@ -424,7 +427,7 @@ impl Exchange<'_> {
             None,
             "{context}: a new trace has no parent"
         );
-        assert_eq!(self.traceparent(0).flags, "01", "{context}");
+        assert_eq!(self.traceparent(0).flags, "03", "{context}");
         assert_eq!(
             self.tracestate(),
             None,
@@ -462,7 +465,8 @@ impl Exchange<'_> {
         let mut ids = vec![server_span];
         ids.extend(self.clients.iter().map(|line| value(line, "span").unwrap()));
         let context = format!("{:?}", self.sent);
-        if self.traceparent(0).flags == "00" {
+        let sampled = u8::from_str_radix(&self.traceparent(0).flags, 16).unwrap() & 1 == 1;
+        if !sampled {
             self.harness.guard.flush_traces(Duration::from_secs(5));
             let leaked: Vec<_> = receiver
                 .spans()

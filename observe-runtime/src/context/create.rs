@@ -66,6 +66,7 @@ where
                 record.exported_parent
             },
             sampled: record.sampled,
+            random_trace_id: record.random_trace_id,
             tracestate: record.tracestate.clone(),
         })
     });
@@ -85,6 +86,7 @@ where
                 sampled: settings
                     .sampler
                     .sample(Some(remote.is_sampled()), remote.trace_id()),
+                random_trace_id: remote.is_random(),
                 tracestate: remote.tracestate_shared(),
             },
             None => {
@@ -95,6 +97,8 @@ where
                     parent_is_remote: false,
                     exported_parent: None,
                     sampled: settings.sampler.sample(None, trace_id),
+                    // Every bit of a new trace id is random (see `new_trace_id`).
+                    random_trace_id: true,
                     tracestate: None,
                 }
             }

@@ -20,7 +20,7 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 pub(crate) use create::{RecordSettings, create_record, link_to};
 pub use handoff::with_links;
-pub(crate) use handoff::with_remote_parent;
+pub(crate) use handoff::{remote_parent, with_remote_parent};
 pub use ids::{SpanId, TraceId};
 pub use record::{Link, Outcome, SpanField, SpanRecord};
 pub(crate) use record::{fields_changed, fields_generation};

@@ -91,6 +91,8 @@ pub struct SpanRecord {
     /// The trace is sampled (W3C `sampled` flag): the span is exported when trace export
     /// takes it, and the flag is propagated.
     pub(crate) sampled: bool,
+    /// The trace id is random (W3C Level 2 `random-trace-id` flag, propagated).
+    pub(crate) random_trace_id: bool,
     /// The caller's `tracestate`, passed on unchanged to the whole local trace.
     pub(crate) tracestate: Option<Arc<str>>,
     /// Which signals take this span (decided by their filters when it was created).
@@ -146,6 +148,7 @@ pub(crate) struct Lineage {
     pub(crate) parent_is_remote: bool,
     pub(crate) exported_parent: Option<(SpanId, bool)>,
     pub(crate) sampled: bool,
+    pub(crate) random_trace_id: bool,
     pub(crate) tracestate: Option<Arc<str>>,
 }
 
@@ -167,6 +170,7 @@ impl SpanRecord {
             exported_parent: lineage.exported_parent,
             stands_aside: false,
             sampled: lineage.sampled,
+            random_trace_id: lineage.random_trace_id,
             tracestate: lineage.tracestate,
             signals,
             owner,

@@ -15,6 +15,7 @@ use tracing::Span;
 use super::duration::{Durations, Series};
 use super::request_id::RequestId;
 use super::span;
+use crate::propagation::TraceContext;
 
 pin_project! {
     /// The future of an [`ObserveService`](super::ObserveService) call: the wrapped service's
@@ -44,14 +45,18 @@ pin_project! {
         // the request span does.
         #[pin]
         inner: F,
+        // The caller's context, when the request span is disabled: the future is polled
+        // with it handed over instead.
+        caller: Option<TraceContext>,
         finish: Option<Finish>,
     }
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, finish: Finish) -> Self {
+    pub(crate) fn new(inner: F, caller: Option<TraceContext>, finish: Finish) -> Self {
         ResponseFuture {
             inner,
+            caller,
             finish: Some(finish),
         }
     }
@@ -66,9 +71,12 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let result = {
-            let _entered = this.finish.as_ref().map(|finish| finish.span.enter());
-            ready!(this.inner.poll(cx))
+        let result = match this.caller {
+            Some(caller) => ready!(caller.in_scope(|| this.inner.poll(cx))),
+            None => {
+                let _entered = this.finish.as_ref().map(|finish| finish.span.enter());
+                ready!(this.inner.poll(cx))
+            }
         };
         let mut result = result;
         if let Some(finish) = this.finish.take() {

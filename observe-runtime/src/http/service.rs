@@ -54,10 +54,15 @@ where
         let info = RequestInfo::read(&request, self.layer.trust_forwarded_for);
         // The record (its ids) is made while the span is created, so the caller's context
         // is handed over for exactly that.
-        let span = match propagation::extract(request.headers()) {
+        let caller = propagation::extract(request.headers());
+        let span = match &caller {
             Some(caller) => caller.in_scope(|| request_span(&info, &request_id)),
             None => request_span(&info, &request_id),
         };
+        // When every filter leaves the request span out (`RUST_LOG=warn`, no export), the
+        // handler's spans still continue the caller's trace: they are polled with the
+        // caller's context handed over, as the children of the caller's span.
+        let caller = caller.filter(|_| span.is_disabled());
         let method = info.method;
         let route = info.route.unwrap_or_default().into();
         drop(info);
@@ -68,9 +73,13 @@ where
             .insert(header.clone(), request_id.header_value().clone());
         request.extensions_mut().insert(request_id.clone());
 
-        let inner = span.in_scope(|| self.inner.call(request));
+        let inner = match &caller {
+            Some(caller) => caller.in_scope(|| self.inner.call(request)),
+            None => span.in_scope(|| self.inner.call(request)),
+        };
         ResponseFuture::new(
             inner,
+            caller,
             Finish {
                 span,
                 started,

@@ -27,6 +27,8 @@
 //! ```
 
 mod traceparent;
+
+pub(crate) use traceparent::flags as trace_flags;
 mod tracestate;
 
 use std::fmt;
@@ -52,6 +54,8 @@ pub struct TraceContext {
     trace_id: TraceId,
     span_id: SpanId,
     sampled: bool,
+    /// Trace Context Level 2's random-trace-id flag, kept as the caller sent it.
+    random: bool,
     tracestate: Option<Arc<str>>,
 }
 
@@ -81,6 +85,7 @@ impl TraceContext {
             trace_id,
             span_id,
             sampled,
+            random: false,
             tracestate: None,
         }
     }
@@ -118,13 +123,15 @@ impl TraceContext {
             trace_id: parent.trace_id,
             span_id: parent.parent_id,
             sampled: parent.sampled,
+            random: parent.random,
             tracestate: tracestate::combine(tracestate).map(Arc::from),
         })
     }
 
     /// The context of the current span (the innermost entered span that observe keeps a
-    /// record of), to propagate to a service this one calls; `None` outside any span or
-    /// when observe's layer is not installed.
+    /// record of), to propagate to a service this one calls. Outside any such span, inside
+    /// [`in_scope`](Self::in_scope) (as a request's handler is when every filter leaves its
+    /// request span out), the caller's context, passed through; `None` otherwise.
     ///
     /// ```
     /// use observe_runtime::propagation::TraceContext;
@@ -145,6 +152,7 @@ impl TraceContext {
                 extensions.get::<SpanRecord>().map(TraceContext::of)
             })
         })
+        .or_else(context::remote_parent)
     }
 
     /// The context a span's record holds.
@@ -153,6 +161,7 @@ impl TraceContext {
             trace_id: record.trace_id,
             span_id: record.propagated_span_id(),
             sampled: record.sampled,
+            random: record.random_trace_id,
             tracestate: record.tracestate.clone(),
         }
     }
@@ -195,6 +204,20 @@ impl TraceContext {
         self.sampled
     }
 
+    /// Trace Context Level 2's random-trace-id flag: at least the right-most 7 bytes of
+    /// the trace id are random. Set on the traces observe starts, and kept from a caller.
+    ///
+    /// ```
+    /// # use observe_runtime::propagation::TraceContext;
+    /// let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03";
+    /// let cx = TraceContext::from_w3c([tp], [] as [&str; 0]).unwrap();
+    /// assert!(cx.is_random() && cx.is_sampled());
+    /// assert_eq!(cx.traceparent(), tp);
+    /// ```
+    pub fn is_random(&self) -> bool {
+        self.random
+    }
+
     /// The `tracestate` list to pass on, if there is one.
     pub fn tracestate(&self) -> Option<&str> {
         self.tracestate.as_deref()
@@ -213,7 +236,7 @@ impl TraceContext {
     /// assert_eq!(cx.traceparent(), tp);
     /// ```
     pub fn traceparent(&self) -> String {
-        traceparent::format(self.trace_id, self.span_id, self.sampled)
+        traceparent::format(self.trace_id, self.span_id, self.sampled, self.random)
     }
 
     /// The context as OpenTelemetry's remote span context, e.g. to hand to another
@@ -234,11 +257,7 @@ impl TraceContext {
         opentelemetry::trace::SpanContext::new(
             opentelemetry::trace::TraceId::from_bytes(self.trace_id.to_bytes()),
             opentelemetry::trace::SpanId::from_bytes(self.span_id.to_bytes()),
-            if self.sampled {
-                TraceFlags::SAMPLED
-            } else {
-                TraceFlags::default()
-            },
+            TraceFlags::new(traceparent::flags(self.sampled, self.random)),
             true,
             state,
         )

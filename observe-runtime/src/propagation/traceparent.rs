@@ -1,4 +1,5 @@
-//! The W3C `traceparent` header, read and written to the letter of Trace Context Level 1.
+//! The W3C `traceparent` header, read and written to the letter of Trace Context Level 1,
+//! with Level 2's random-trace-id flag kept.
 
 use crate::context::{SpanId, TraceId};
 
@@ -8,7 +9,14 @@ pub(crate) struct Traceparent {
     pub(crate) trace_id: TraceId,
     pub(crate) parent_id: SpanId,
     pub(crate) sampled: bool,
+    /// Level 2's random flag: at least the right-most 7 bytes of the trace id are random.
+    pub(crate) random: bool,
 }
+
+/// The `sampled` bit of the trace flags.
+const SAMPLED: u8 = 0x01;
+/// The `random-trace-id` bit of the trace flags (Trace Context Level 2).
+const RANDOM: u8 = 0x02;
 
 /// Length of a version-00 `traceparent`: `vv-<32>-<16>-ff`.
 const LEN: usize = 55;
@@ -44,7 +52,8 @@ pub(crate) fn parse(value: &str) -> Option<Traceparent> {
     Some(Traceparent {
         trace_id,
         parent_id,
-        sampled: flags & 1 == 1,
+        sampled: flags & SAMPLED != 0,
+        random: flags & RANDOM != 0,
     })
 }
 
@@ -59,11 +68,13 @@ fn hex_u8(pair: &[u8]) -> Option<u8> {
 }
 
 /// The version-00 `traceparent` for a span.
-pub(crate) fn format(trace_id: TraceId, span_id: SpanId, sampled: bool) -> String {
-    format!(
-        "00-{trace_id}-{span_id}-{}",
-        if sampled { "01" } else { "00" }
-    )
+pub(crate) fn format(trace_id: TraceId, span_id: SpanId, sampled: bool, random: bool) -> String {
+    format!("00-{trace_id}-{span_id}-{:02x}", flags(sampled, random))
+}
+
+/// The trace flags byte.
+pub(crate) fn flags(sampled: bool, random: bool) -> u8 {
+    (if sampled { SAMPLED } else { 0 }) | (if random { RANDOM } else { 0 })
 }
 
 #[cfg(test)]
@@ -91,6 +102,9 @@ mod tests {
         // Only the sampled bit is read from the flags.
         assert!(!ok(&format!("00-{TRACE}-{PARENT}-02")).sampled);
         assert!(ok(&format!("00-{TRACE}-{PARENT}-ff")).sampled);
+        assert!(ok(&format!("00-{TRACE}-{PARENT}-02")).random);
+        assert!(ok(&format!("00-{TRACE}-{PARENT}-03")).random);
+        assert!(!ok(&format!("00-{TRACE}-{PARENT}-01")).random);
     }
 
     #[test]
@@ -164,9 +178,11 @@ mod tests {
     fn written_as_version_00() {
         let tp = ok(&format!("00-{TRACE}-{PARENT}-01"));
         assert_eq!(
-            format(tp.trace_id, tp.parent_id, true),
+            format(tp.trace_id, tp.parent_id, true, false),
             format!("00-{TRACE}-{PARENT}-01")
         );
-        assert!(format(tp.trace_id, tp.parent_id, false).ends_with("-00"));
+        assert!(format(tp.trace_id, tp.parent_id, false, false).ends_with("-00"));
+        assert!(format(tp.trace_id, tp.parent_id, false, true).ends_with("-02"));
+        assert!(format(tp.trace_id, tp.parent_id, true, true).ends_with("-03"));
     }
 }

@@ -124,7 +124,10 @@ pub(crate) fn span_data(
         span_context: SpanContext::new(
             otel_trace_id(record.trace_id),
             otel_span_id(record.span_id),
-            TraceFlags::SAMPLED,
+            TraceFlags::new(crate::propagation::trace_flags(
+                true,
+                record.random_trace_id,
+            )),
             false,
             trace_state,
         ),
