@@ -8,7 +8,7 @@
 //! - `records.rs`: the same lines as OTLP log records (feature `otlp`);
 //! - `encode.rs`, `logfmt.rs`, `json.rs`: the two formats' quoting and escaping;
 //! - `timestamp.rs`: RFC 3339 timestamps without a clock read per span line;
-//! - `writer.rs`: the sinks ([`writer::NonBlockingWriter`] for stdout).
+//! - `writer/`: the sinks ([`writer::NonBlockingWriter`] for stdout).
 
 mod cache;
 pub mod encode;
