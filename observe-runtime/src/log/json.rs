@@ -11,6 +11,7 @@
 
 use std::fmt;
 
+use super::encode::escape::{Escapes, ascii_classes, escape_fmt_into, escape_into};
 use super::encode::{Format, non_finite_str, record_is_empty, write_finite_f64, write_key};
 
 /// Encodes records as single-line JSON objects (see the [module docs](self)).
@@ -51,79 +52,28 @@ impl JsonEncoder {
     }
 }
 
-/// Whether an ASCII byte is escaped in a JSON string.
-static ASCII_ESCAPE: [bool; 128] = {
-    let mut t = [false; 128];
-    let mut b = 0;
-    while b < 128 {
-        t[b] = b < 0x20 || b == 0x7f || b == b'"' as usize || b == b'\\' as usize;
-        b += 1;
-    }
-    t
-};
+impl Escapes for JsonEncoder {
+    const ASCII: &'static [u8; 128] = &ascii_classes(b"");
+    const QUOTE_WHITESPACE: bool = false;
 
-#[cold]
-fn push_escape(out: &mut Vec<u8>, c: char) {
-    match c {
-        '"' => out.extend_from_slice(b"\\\""),
-        '\\' => out.extend_from_slice(b"\\\\"),
-        '\n' => out.extend_from_slice(b"\\n"),
-        '\r' => out.extend_from_slice(b"\\r"),
-        '\t' => out.extend_from_slice(b"\\t"),
-        '\u{8}' => out.extend_from_slice(b"\\b"),
-        '\u{c}' => out.extend_from_slice(b"\\f"),
-        _ => {
-            // Only BMP characters get here (controls, U+2028, U+2029).
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            let cp = c as u32;
-            out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                HEX[(cp >> 12 & 0xf) as usize],
-                HEX[(cp >> 8 & 0xf) as usize],
-                HEX[(cp >> 4 & 0xf) as usize],
-                HEX[(cp & 0xf) as usize],
-            ]);
-        }
-    }
-}
-
-/// Appends the body of a JSON string for `s` (without the quotes).
-#[inline]
-fn escape_into(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    let mut run = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b < 0x80 {
-            if ASCII_ESCAPE[b as usize] {
-                out.extend_from_slice(&bytes[run..i]);
-                push_escape(out, b as char);
-                run = i + 1;
+    fn push_other_escape(out: &mut Vec<u8>, c: char) {
+        match c {
+            '\u{8}' => out.extend_from_slice(b"\\b"),
+            '\u{c}' => out.extend_from_slice(b"\\f"),
+            _ => {
+                // Only BMP characters get here (controls, U+2028, U+2029).
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let cp = c as u32;
+                out.extend_from_slice(&[
+                    b'\\',
+                    b'u',
+                    HEX[(cp >> 12 & 0xf) as usize],
+                    HEX[(cp >> 8 & 0xf) as usize],
+                    HEX[(cp >> 4 & 0xf) as usize],
+                    HEX[(cp & 0xf) as usize],
+                ]);
             }
-            i += 1;
-        } else {
-            let c = s[i..].chars().next().unwrap_or_default();
-            let len = c.len_utf8();
-            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
-                out.extend_from_slice(&bytes[run..i]);
-                push_escape(out, c);
-                run = i + len;
-            }
-            i += len;
         }
-    }
-    out.extend_from_slice(&bytes[run..]);
-}
-
-struct Escaper<'a>(&'a mut Vec<u8>);
-
-impl fmt::Write for Escaper<'_> {
-    #[inline]
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        escape_into(self.0, s);
-        Ok(())
     }
 }
 
@@ -132,7 +82,7 @@ impl fmt::Write for Escaper<'_> {
 #[inline]
 fn write_fmt_value(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
     out.push(b'"');
-    let _ = fmt::write(&mut Escaper(out), args);
+    escape_fmt_into::<JsonEncoder>(out, args);
     out.push(b'"');
 }
 
@@ -162,7 +112,7 @@ impl Format for JsonEncoder {
     #[inline]
     fn str_value(out: &mut Vec<u8>, value: &str) {
         out.push(b'"');
-        escape_into(out, value);
+        escape_into::<JsonEncoder>(out, value);
         out.push(b'"');
     }
 

@@ -21,6 +21,9 @@
 
 use std::fmt;
 
+use super::encode::escape::{
+    Escapes, QUOTE, SAFE, ascii_classes, escape_fmt_into, escape_into, non_ascii_needs_escape,
+};
 use super::encode::{Format, non_finite_str, record_is_empty, write_finite_f64, write_key};
 
 /// Encodes records as logfmt lines (see the [module docs](self) for the exact rules).
@@ -58,97 +61,21 @@ impl LogfmtEncoder {
     }
 }
 
-/// What an ASCII byte asks of a value.
-const SAFE: u8 = 0;
-const QUOTE: u8 = 1;
-const ESCAPE: u8 = 2;
+impl Escapes for LogfmtEncoder {
+    const ASCII: &'static [u8; 128] = &ascii_classes(b" =");
+    const QUOTE_WHITESPACE: bool = true;
 
-static ASCII_CLASS: [u8; 128] = {
-    let mut t = [SAFE; 128];
-    let mut b = 0;
-    while b < 128 {
-        t[b] = if b < 0x20 || b == 0x7f || b == b'"' as usize || b == b'\\' as usize {
-            ESCAPE
-        } else if b == b' ' as usize || b == b'=' as usize {
-            QUOTE
-        } else {
-            SAFE
-        };
-        b += 1;
-    }
-    t
-};
-
-/// Whether a non-ASCII `c` is escaped (`\u{..}`) inside quotes.
-#[inline]
-fn non_ascii_needs_escape(c: char) -> bool {
-    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
-}
-
-/// Appends the escape for `c`, which [`ASCII_CLASS`] or [`non_ascii_needs_escape`] flagged.
-#[cold]
-fn push_escape(out: &mut Vec<u8>, c: char) {
-    match c {
-        '"' => out.extend_from_slice(b"\\\""),
-        '\\' => out.extend_from_slice(b"\\\\"),
-        '\n' => out.extend_from_slice(b"\\n"),
-        '\r' => out.extend_from_slice(b"\\r"),
-        '\t' => out.extend_from_slice(b"\\t"),
-        _ => {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            let cp = c as u32;
-            out.extend_from_slice(b"\\u{");
-            // At least two digits; U+2028/U+2029 take four.
-            let digits = if cp > 0xff { 4 } else { 2 };
-            for i in (0..digits).rev() {
-                out.push(HEX[((cp >> (i * 4)) & 0xf) as usize]);
-            }
-            out.push(b'}');
+    fn push_other_escape(out: &mut Vec<u8>, c: char) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let cp = c as u32;
+        out.extend_from_slice(b"\\u{");
+        // At least two digits; U+2028/U+2029 take four.
+        let digits = if cp > 0xff { 4 } else { 2 };
+        for i in (0..digits).rev() {
+            out.push(HEX[((cp >> (i * 4)) & 0xf) as usize]);
         }
+        out.push(b'}');
     }
-}
-
-/// Appends `s` escaped for use inside quotes and returns whether the value needs quotes.
-///
-/// The escaped form of a value that needs no quotes is the value itself, so the caller can
-/// decide on quotes afterwards.
-#[inline]
-fn escape_into(out: &mut Vec<u8>, s: &str) -> bool {
-    let bytes = s.as_bytes();
-    let mut quote = false;
-    let mut run = 0; // start of the bytes not yet copied
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b < 0x80 {
-            match ASCII_CLASS[b as usize] {
-                SAFE => {}
-                QUOTE => quote = true,
-                _ => {
-                    out.extend_from_slice(&bytes[run..i]);
-                    push_escape(out, b as char);
-                    quote = true;
-                    run = i + 1;
-                }
-            }
-            i += 1;
-        } else {
-            // Cheap: only reached for non-ASCII text, and `i` is on a char boundary.
-            let c = s[i..].chars().next().unwrap_or_default();
-            let len = c.len_utf8();
-            if non_ascii_needs_escape(c) {
-                out.extend_from_slice(&bytes[run..i]);
-                push_escape(out, c);
-                quote = true;
-                run = i + len;
-            } else if c.is_whitespace() {
-                quote = true;
-            }
-            i += len;
-        }
-    }
-    out.extend_from_slice(&bytes[run..]);
-    quote
 }
 
 /// Classifies `s` without writing: `(needs quotes, needs escapes)`.
@@ -157,7 +84,7 @@ fn classify(s: &str) -> (bool, bool) {
     let mut quote = s.is_empty();
     for (i, &b) in s.as_bytes().iter().enumerate() {
         if b < 0x80 {
-            match ASCII_CLASS[b as usize] {
+            match LogfmtEncoder::ASCII[b as usize] {
                 SAFE => {}
                 QUOTE => quote = true,
                 _ => return (true, true),
@@ -187,23 +114,9 @@ fn write_str_value(out: &mut Vec<u8>, s: &str) {
         }
         (true, true) => {
             out.push(b'"');
-            escape_into(out, s);
+            escape_into::<LogfmtEncoder>(out, s);
             out.push(b'"');
         }
-    }
-}
-
-/// A `fmt::Write` that escapes into the line buffer and remembers whether quotes are needed.
-struct Escaper<'a> {
-    out: &'a mut Vec<u8>,
-    quote: bool,
-}
-
-impl fmt::Write for Escaper<'_> {
-    #[inline]
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.quote |= escape_into(self.out, s);
-        Ok(())
     }
 }
 
@@ -212,9 +125,8 @@ impl fmt::Write for Escaper<'_> {
 #[inline]
 fn write_fmt_value(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
     let start = out.len();
-    let mut esc = Escaper { out, quote: false };
-    let _ = fmt::write(&mut esc, args);
-    if esc.quote || out.len() == start {
+    let quote = escape_fmt_into::<LogfmtEncoder>(out, args);
+    if quote || out.len() == start {
         out.insert(start, b'"');
         out.push(b'"');
     }

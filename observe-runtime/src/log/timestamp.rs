@@ -2,6 +2,8 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::encode::padded;
+
 /// Seconds from 1970-01-01T00:00:00Z to 0000-01-01T00:00:00Z (negative).
 const MIN_SECS: i64 = -62_167_219_200;
 /// Seconds from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
@@ -70,7 +72,7 @@ pub(crate) fn rfc3339_micros(t: SystemTime) -> [u8; 27] {
     });
     let mut buf = [0u8; 27];
     buf[..20].copy_from_slice(&prefix);
-    put(&mut buf[20..26], frac);
+    padded(&mut buf[20..26], frac);
     buf[26] = b'Z';
     buf
 }
@@ -121,22 +123,13 @@ fn format_second(secs: i64) -> [u8; 20] {
     let (y, m, d) = civil_from_days(days);
     let (hh, mm, ss) = (sod / 3600, sod / 60 % 60, sod % 60);
     let mut buf = *b"0000-00-00T00:00:00.";
-    put(&mut buf[0..4], y as u32); // 0..=9999 after the clamp
-    put(&mut buf[5..7], m);
-    put(&mut buf[8..10], d);
-    put(&mut buf[11..13], hh);
-    put(&mut buf[14..16], mm);
-    put(&mut buf[17..19], ss);
+    padded(&mut buf[0..4], y as u32); // 0..=9999 after the clamp
+    padded(&mut buf[5..7], m);
+    padded(&mut buf[8..10], d);
+    padded(&mut buf[11..13], hh);
+    padded(&mut buf[14..16], mm);
+    padded(&mut buf[17..19], ss);
     buf
-}
-
-/// Writes `v` zero-padded into all of `dst`.
-#[inline]
-fn put(dst: &mut [u8], mut v: u32) {
-    for b in dst.iter_mut().rev() {
-        *b = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
 }
 
 /// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day) in the

@@ -13,7 +13,15 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+
+pub(crate) mod escape;
+mod numbers;
+
+pub use numbers::write_latency_ms;
+pub(crate) use numbers::{
+    decimal, is_json_number, latency_ms_text, non_finite_str, padded, write_finite_f64, write_i64,
+    write_i128, write_u64, write_u128,
+};
 
 /// Writes the fields of one log record, in call order, into a reused byte buffer.
 ///
@@ -457,171 +465,6 @@ pub fn write_key(out: &mut Vec<u8>, key: &str) {
     }
 }
 
-/// Appends `d` as decimal milliseconds with exactly three fractional digits, i.e. microsecond
-/// precision (`0.412`, `12.000`, `1500.250`). Sub-microsecond parts are truncated, not rounded.
-///
-/// ```
-/// use observe_runtime::log::encode::write_latency_ms;
-/// use std::time::Duration;
-///
-/// let mut out = Vec::new();
-/// write_latency_ms(&mut out, Duration::from_nanos(412_999));
-/// out.push(b' ');
-/// write_latency_ms(&mut out, Duration::from_millis(12));
-/// out.push(b' ');
-/// write_latency_ms(&mut out, Duration::from_micros(1_500_250));
-/// assert_eq!(out, b"0.412 12.000 1500.250");
-/// ```
-pub fn write_latency_ms(out: &mut Vec<u8>, d: Duration) {
-    let micros = d.as_micros();
-    write_u128(out, micros / 1000);
-    let frac = (micros % 1000) as u16;
-    out.extend_from_slice(&[
-        b'.',
-        b'0' + (frac / 100) as u8,
-        b'0' + (frac / 10 % 10) as u8,
-        b'0' + (frac % 10) as u8,
-    ]);
-}
-
-/// [`write_latency_ms`] into a stack buffer; returns the text.
-pub(crate) fn latency_ms_text(d: Duration, buf: &mut [u8; 40]) -> &str {
-    let micros = d.as_micros();
-    let mut int = micros / 1000;
-    let frac = (micros % 1000) as u16;
-    let mut i = buf.len();
-    for digit in [frac % 10, frac / 10 % 10, frac / 100] {
-        i -= 1;
-        buf[i] = b'0' + digit as u8;
-    }
-    i -= 1;
-    buf[i] = b'.';
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (int % 10) as u8;
-        int /= 10;
-        if int == 0 {
-            break;
-        }
-    }
-    // Only ASCII digits and a dot were written.
-    std::str::from_utf8(&buf[i..]).unwrap_or("0")
-}
-
-/// Appends `v` in decimal.
-#[inline]
-pub(crate) fn write_u64(out: &mut Vec<u8>, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
-}
-
-/// Appends `v` in decimal.
-#[inline]
-pub(crate) fn write_i64(out: &mut Vec<u8>, v: i64) {
-    if v < 0 {
-        out.push(b'-');
-    }
-    write_u64(out, v.unsigned_abs());
-}
-
-/// Appends `v` in decimal.
-pub(crate) fn write_u128(out: &mut Vec<u8>, mut v: u128) {
-    if let Ok(small) = u64::try_from(v) {
-        return write_u64(out, small);
-    }
-    let mut buf = [0u8; 39];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
-}
-
-/// Appends `v` in decimal.
-pub(crate) fn write_i128(out: &mut Vec<u8>, v: i128) {
-    if v < 0 {
-        out.push(b'-');
-    }
-    write_u128(out, v.unsigned_abs());
-}
-
-/// Appends a finite float as the shortest decimal that reads back to the same value, using
-/// `Debug` (which switches to an exponent for magnitudes below 1e-5 or from 1e16 up, so
-/// `1e300` is not written as 301 digits). Every output is a valid JSON number.
-pub(crate) fn write_finite_f64(out: &mut Vec<u8>, v: f64) {
-    debug_assert!(v.is_finite());
-    use std::io::Write as _;
-    // Writing into a Vec cannot fail.
-    let _ = write!(out, "{v:?}");
-}
-
-/// The text of a non-finite float: `NaN`, `inf` or `-inf`.
-pub(crate) fn non_finite_str(v: f64) -> &'static str {
-    if v.is_nan() {
-        "NaN"
-    } else if v > 0.0 {
-        "inf"
-    } else {
-        "-inf"
-    }
-}
-
-/// Whether `s` is a number in JSON's grammar (used by `debug_assert!`s on `raw_number`).
-pub(crate) fn is_json_number(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    if b.get(i) == Some(&b'-') {
-        i += 1;
-    }
-    match b.get(i) {
-        Some(b'0') => i += 1,
-        Some(b'1'..=b'9') => {
-            while b.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
-            }
-        }
-        _ => return false,
-    }
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == start {
-            return false;
-        }
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == start {
-            return false;
-        }
-    }
-    i == b.len()
-}
-
 /// Whether no field has been written yet in the record being written into `out`: the buffer
 /// is empty, ends a previous record (`\n`) or ends with the record's opening byte `open`.
 #[inline]
@@ -659,103 +502,6 @@ mod tests {
                 "_".to_string()
             };
             assert_eq!(got, want, "byte {b:#x}");
-        }
-    }
-
-    #[test]
-    fn latency_has_three_fraction_digits() {
-        let cases = [
-            (Duration::ZERO, "0.000"),
-            (Duration::from_nanos(999), "0.000"),
-            (Duration::from_micros(1), "0.001"),
-            (Duration::from_micros(10), "0.010"),
-            (Duration::from_micros(412), "0.412"),
-            (Duration::from_millis(12), "12.000"),
-            (Duration::from_micros(1_500_250), "1500.250"),
-            (Duration::from_secs(86_400), "86400000.000"),
-            (Duration::MAX, "18446744073709551615999.999"),
-        ];
-        for (d, want) in cases {
-            assert_eq!(s(|o| write_latency_ms(o, d)), want, "{d:?}");
-            assert_eq!(latency_ms_text(d, &mut [0; 40]), want, "{d:?}");
-            assert!(is_json_number(want));
-        }
-    }
-
-    #[test]
-    fn integers_match_std() {
-        let i64s = [
-            0,
-            1,
-            -1,
-            9,
-            10,
-            -10,
-            99,
-            100,
-            i64::MAX,
-            i64::MIN,
-            1234567890,
-        ];
-        for v in i64s {
-            assert_eq!(s(|o| write_i64(o, v)), v.to_string());
-            assert_eq!(s(|o| write_u64(o, v as u64)), (v as u64).to_string());
-            assert_eq!(s(|o| write_i128(o, v as i128)), v.to_string());
-        }
-        let big = [
-            0u128,
-            u64::MAX as u128,
-            u64::MAX as u128 + 1,
-            u128::MAX,
-            10u128.pow(38),
-        ];
-        for v in big {
-            assert_eq!(s(|o| write_u128(o, v)), v.to_string());
-        }
-        for v in [i128::MIN, i128::MAX, -(10i128.pow(30))] {
-            assert_eq!(s(|o| write_i128(o, v)), v.to_string());
-        }
-    }
-
-    #[test]
-    fn floats_are_shortest_round_trip_and_json_numbers() {
-        let cases = [
-            0.0,
-            -0.0,
-            1.0,
-            -1.5,
-            0.1,
-            1e300,
-            -1e-300,
-            1e-7,
-            123456789.125,
-            f64::MAX,
-            f64::MIN_POSITIVE,
-            5e-324,
-        ];
-        for v in cases {
-            let text = s(|o| write_finite_f64(o, v));
-            assert!(is_json_number(&text), "{text}");
-            assert_eq!(
-                text.parse::<f64>().unwrap().to_bits(),
-                v.to_bits(),
-                "{text}"
-            );
-        }
-        assert_eq!(non_finite_str(f64::NAN), "NaN");
-        assert_eq!(non_finite_str(f64::INFINITY), "inf");
-        assert_eq!(non_finite_str(f64::NEG_INFINITY), "-inf");
-    }
-
-    #[test]
-    fn json_number_grammar() {
-        for ok in ["0", "-0", "1.5", "10", "1e5", "1E+5", "-2.5e-3", "0.000"] {
-            assert!(is_json_number(ok), "{ok}");
-        }
-        for bad in [
-            "", "-", "01", "1.", ".5", "1e", "+1", "NaN", "inf", "1 ", "0x1",
-        ] {
-            assert!(!is_json_number(bad), "{bad}");
         }
     }
 }
