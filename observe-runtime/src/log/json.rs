@@ -12,45 +12,13 @@
 use std::fmt;
 
 use super::encode::escape::{Escapes, ascii_classes, escape_fmt_into, escape_into};
-use super::encode::{Format, non_finite_str, record_is_empty, write_finite_f64, write_key};
+use super::encode::{Format, non_finite_str, write_finite_f64};
 
 /// Encodes records as single-line JSON objects (see the [module docs](self)).
 ///
-/// Stateless and `Copy`; one instance can serve every thread.
-///
-/// ```
-/// use observe_runtime::log::encode::LineEncoder;
-/// use observe_runtime::log::json::JsonEncoder;
-///
-/// let enc = JsonEncoder::new();
-/// let mut out = Vec::new();
-/// enc.begin(&mut out);
-/// enc.str(&mut out, "level", "INFO");
-/// enc.str(&mut out, "msg", "line 1\nline \"2\"");
-/// enc.i64(&mut out, "n", -3);
-/// enc.f64(&mut out, "x", f64::NAN);
-/// enc.finish(&mut out);
-/// assert_eq!(
-///     out,
-///     b"{\"level\":\"INFO\",\"msg\":\"line 1\\nline \\\"2\\\"\",\"n\":-3,\"x\":\"NaN\"}\n"
-/// );
-/// ```
+/// A type, not a value: the line builders are generic over its [`Format`] impl. Stateless.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct JsonEncoder {
-    _private: (),
-}
-
-impl JsonEncoder {
-    /// Makes the encoder.
-    ///
-    /// ```
-    /// let enc = observe_runtime::log::json::JsonEncoder::new();
-    /// # let _ = enc;
-    /// ```
-    pub const fn new() -> Self {
-        JsonEncoder { _private: () }
-    }
-}
+pub(crate) struct JsonEncoder;
 
 impl Escapes for JsonEncoder {
     const ASCII: &'static [u8; 128] = &ascii_classes(b"");
@@ -90,26 +58,6 @@ impl Format for JsonEncoder {
     const JSON: bool = true;
 
     #[inline]
-    fn begin(out: &mut Vec<u8>) {
-        out.push(b'{');
-    }
-
-    #[inline]
-    fn key(out: &mut Vec<u8>, key: &str) {
-        if !record_is_empty(out, b'{') {
-            out.push(b',');
-        }
-        out.push(b'"');
-        write_key(out, key);
-        out.extend_from_slice(b"\":");
-    }
-
-    #[inline]
-    fn finish(out: &mut Vec<u8>) {
-        out.extend_from_slice(b"}\n");
-    }
-
-    #[inline]
     fn str_value(out: &mut Vec<u8>, value: &str) {
         out.push(b'"');
         escape_into::<JsonEncoder>(out, value);
@@ -140,7 +88,7 @@ mod tests {
     use super::*;
     use crate::log::encode::{LineEncoder, is_json_number};
 
-    const ENC: JsonEncoder = JsonEncoder::new();
+    const ENC: JsonEncoder = JsonEncoder;
 
     /// A JSON value of a flat log object.
     #[derive(Debug, PartialEq)]
@@ -396,6 +344,20 @@ mod tests {
         ];
         let want: Vec<(String, V)> = want.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         assert_eq!(pairs, want);
+    }
+
+    #[test]
+    fn escapes_and_non_finite_floats() {
+        let l = line(|o| {
+            ENC.str(o, "level", "INFO");
+            ENC.str(o, "msg", "line 1\nline \"2\"");
+            ENC.i64(o, "n", -3);
+            ENC.f64(o, "x", f64::NAN);
+        });
+        assert_eq!(
+            l,
+            "{\"level\":\"INFO\",\"msg\":\"line 1\\nline \\\"2\\\"\",\"n\":-3,\"x\":\"NaN\"}\n"
+        );
     }
 
     #[test]

@@ -24,42 +24,13 @@ use std::fmt;
 use super::encode::escape::{
     Escapes, QUOTE, SAFE, ascii_classes, escape_fmt_into, escape_into, non_ascii_needs_escape,
 };
-use super::encode::{Format, non_finite_str, record_is_empty, write_finite_f64, write_key};
+use super::encode::{Format, non_finite_str, write_finite_f64};
 
 /// Encodes records as logfmt lines (see the [module docs](self) for the exact rules).
 ///
-/// Stateless and `Copy`; one instance can serve every thread.
-///
-/// ```
-/// use observe_runtime::log::encode::LineEncoder;
-/// use observe_runtime::log::logfmt::LogfmtEncoder;
-///
-/// let enc = LogfmtEncoder::new();
-/// let mut out = Vec::new();
-/// enc.begin(&mut out);
-/// enc.str(&mut out, "level", "WARN");
-/// enc.str(&mut out, "msg", "bad \"input\"\nline 2");
-/// enc.str(&mut out, "empty", "");
-/// enc.f64(&mut out, "ratio", f64::INFINITY);
-/// enc.finish(&mut out);
-/// assert_eq!(out, b"level=WARN msg=\"bad \\\"input\\\"\\nline 2\" empty=\"\" ratio=inf\n");
-/// ```
+/// A type, not a value: the line builders are generic over its [`Format`] impl. Stateless.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LogfmtEncoder {
-    _private: (),
-}
-
-impl LogfmtEncoder {
-    /// Makes the encoder.
-    ///
-    /// ```
-    /// let enc = observe_runtime::log::logfmt::LogfmtEncoder::new();
-    /// # let _ = enc;
-    /// ```
-    pub const fn new() -> Self {
-        LogfmtEncoder { _private: () }
-    }
-}
+pub(crate) struct LogfmtEncoder;
 
 impl Escapes for LogfmtEncoder {
     const ASCII: &'static [u8; 128] = &ascii_classes(b" =");
@@ -136,25 +107,6 @@ impl Format for LogfmtEncoder {
     const JSON: bool = false;
 
     #[inline]
-    fn begin(_out: &mut Vec<u8>) {}
-
-    #[inline]
-    fn key(out: &mut Vec<u8>, key: &str) {
-        // One capacity check for the separator, the key and `=` (plus a short value).
-        out.reserve(key.len() + 32);
-        if !record_is_empty(out, b'\n') {
-            out.push(b' ');
-        }
-        write_key(out, key);
-        out.push(b'=');
-    }
-
-    #[inline]
-    fn finish(out: &mut Vec<u8>) {
-        out.push(b'\n');
-    }
-
-    #[inline]
     fn str_value(out: &mut Vec<u8>, value: &str) {
         write_str_value(out, value);
     }
@@ -182,7 +134,7 @@ mod tests {
     use crate::log::encode::LineEncoder;
     use crate::log::logfmt_parse::parse_line;
 
-    const ENC: LogfmtEncoder = LogfmtEncoder::new();
+    const ENC: LogfmtEncoder = LogfmtEncoder;
 
     fn line(f: impl FnOnce(&mut Vec<u8>)) -> String {
         let mut out = Vec::new();
@@ -281,6 +233,16 @@ mod tests {
         assert_eq!(one_str("\x7f"), r#""\u{7f}""#);
         assert_eq!(one_str("日本語"), "日本語");
         assert_eq!(one_str("emoji🦀"), "emoji🦀");
+        let l = line(|o| {
+            ENC.str(o, "level", "WARN");
+            ENC.str(o, "msg", "bad \"input\"\nline 2");
+            ENC.str(o, "empty", "");
+            ENC.f64(o, "ratio", f64::INFINITY);
+        });
+        assert_eq!(
+            l,
+            "level=WARN msg=\"bad \\\"input\\\"\\nline 2\" empty=\"\" ratio=inf\n"
+        );
     }
 
     #[test]

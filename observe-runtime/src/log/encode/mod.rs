@@ -1,250 +1,33 @@
-//! The [`LineEncoder`] trait that the log layer drives, and the helpers both encoders share.
+//! The [`Format`] trait the line builders are generic over, and what both formats share:
+//! keys ([`write_key`] and the checks of `'static` keys and values, cached per address),
+//! numbers (`numbers.rs`) and escaping (`escape.rs`).
 //!
-//! An encoder writes one record at a time into a caller-owned `Vec<u8>` that the layer reuses
-//! from line to line: `begin`, then one call per field in the order the keys must appear, then
-//! `finish`, which appends the newline. Encoders are stateless (`&self`), never allocate per
-//! field, and format `Display`/`Debug` values straight into the buffer through an escaping
-//! [`fmt::Write`] adapter; the only allocation is the buffer growing, which stops once it has
-//! held the longest line.
-//!
-//! Both encoders work out where the current record starts from the buffer itself (the record
-//! starts after the last `\n`, or at the start of the buffer), so one buffer may hold several
-//! finished records back to back.
+//! Formats are stateless, never allocate per field, and format `Display`/`Debug` values
+//! straight into the line buffer through an escaping [`fmt::Write`] adapter; the only
+//! allocation is the buffer growing, which stops once it has held the longest line.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub(crate) mod escape;
+#[cfg(test)]
+mod line_encoder;
 mod numbers;
 
-pub use numbers::write_latency_ms;
+#[cfg(test)]
+pub(crate) use line_encoder::{LineEncoder, is_json_number};
 pub(crate) use numbers::{
-    decimal, is_json_number, latency_ms_text, non_finite_str, padded, write_finite_f64, write_i64,
-    write_i128, write_u64, write_u128,
+    decimal, latency_ms_text, non_finite_str, padded, write_finite_f64, write_i64, write_i128,
+    write_u64, write_u128,
 };
 
-/// Writes the fields of one log record, in call order, into a reused byte buffer.
-///
-/// The sequence for a record is `begin`, any number of field calls, then `finish`. Keys are
-/// sanitised with [`write_key`]: characters outside `[A-Za-z0-9_.:-]` become `_`, and an empty
-/// key becomes `_`. Duplicate keys are written as given; deduplication is the caller's job.
-///
-/// Implementations: [`LogfmtEncoder`](super::logfmt::LogfmtEncoder) (the default format) and
-/// [`JsonEncoder`](super::json::JsonEncoder). The trait is object safe.
-///
-/// ```
-/// use observe_runtime::log::encode::LineEncoder;
-/// use observe_runtime::log::logfmt::LogfmtEncoder;
-///
-/// let enc = LogfmtEncoder::new();
-/// let mut out = Vec::new();
-/// enc.begin(&mut out);
-/// enc.str(&mut out, "level", "INFO");
-/// enc.display(&mut out, "msg", &format_args!("saved {} rows", 3));
-/// enc.u64(&mut out, "rows", 3);
-/// enc.finish(&mut out);
-/// assert_eq!(out, b"level=INFO msg=\"saved 3 rows\" rows=3\n");
-/// ```
-pub trait LineEncoder: Send + Sync {
-    /// Starts a record.
-    ///
-    /// ```
-    /// use observe_runtime::log::encode::LineEncoder;
-    /// use observe_runtime::log::json::JsonEncoder;
-    ///
-    /// let mut out = Vec::new();
-    /// JsonEncoder::new().begin(&mut out);
-    /// assert_eq!(out, b"{");
-    /// ```
-    fn begin(&self, out: &mut Vec<u8>);
-
-    /// Writes a text field.
-    ///
-    /// ```
-    /// use observe_runtime::log::encode::LineEncoder;
-    /// use observe_runtime::log::logfmt::LogfmtEncoder;
-    ///
-    /// let (enc, mut out) = (LogfmtEncoder::new(), Vec::new());
-    /// enc.begin(&mut out);
-    /// enc.str(&mut out, "table", "events");
-    /// enc.str(&mut out, "note", "two words");
-    /// assert_eq!(out, b"table=events note=\"two words\"");
-    /// ```
-    fn str(&self, out: &mut Vec<u8>, key: &str, value: &str);
-
-    /// Writes a text field whose value the caller knows needs no quoting or escaping in any
-    /// format: only `[A-Za-z0-9_.:+-]`, never empty (ids, timestamps, levels). logfmt
-    /// copies it as is; the default writes it like [`str`](Self::str).
-    ///
-    /// ```
-    /// use observe_runtime::log::encode::LineEncoder;
-    /// use observe_runtime::log::logfmt::LogfmtEncoder;
-    ///
-    /// let (enc, mut out) = (LogfmtEncoder::new(), Vec::new());
-    /// enc.begin(&mut out);
-    /// enc.plain_str(&mut out, "span", "00f067aa0ba902b7");
-    /// assert_eq!(out, b"span=00f067aa0ba902b7");
-    /// ```
-    fn plain_str(&self, out: &mut Vec<u8>, key: &str, value: &str) {
-        self.str(out, key, value);
-    }
-
-    /// Writes a field from its `Display` form, formatted straight into the buffer.
-    ///
-    /// ```
-    /// use observe_runtime::log::encode::LineEncoder;
-    /// use observe_runtime::log::json::JsonEncoder;
-    ///
-    /// let (enc, mut out) = (JsonEncoder::new(), Vec::new());
-    /// enc.begin(&mut out);
-    /// enc.display(&mut out, "addr", &std::net::Ipv4Addr::LOCALHOST);
-    /// enc.finish(&mut out);
-    /// assert_eq!(out, b"{\"addr\":\"127.0.0.1\"}\n");
-    /// ```
-    fn display(&self, out: &mut Vec<u8>, key: &str, value: &dyn fmt::Display);
-
-    /// Writes a field from its `Debug` form, formatted straight into the buffer.
-    ///
-    /// ```
-    /// use observe_runtime::log::encode::LineEncoder;
-    /// use observe_runtime::log::logfmt::LogfmtEncoder;
-    ///
-    /// let (enc, mut out) = (LogfmtEncoder::new(), Vec::new());
-    /// enc.begin(&mut out);
-    /// enc.debug(&mut out, "kind", &Some("Song"));
-    /// assert_eq!(out, br#"kind="Some(\"Song\")""#);
-    /// ```
-    fn debug(&self, out: &mut Vec<u8>, key: &str, value: &dyn fmt::Debug);
-
-    /// Writes a signed integer as a number.
-    ///
-    /// ```
-    /// use observe_runtime::log::encode::LineEncoder;
-    /// use observe_runtime::log::logfmt::LogfmtEncoder;
-    ///
-    /// let (enc, mut out) = (LogfmtEncoder::new(), Vec::new());
-    /// enc.begin(&mut out);
-    /// enc.i64(&mut out, "delta", -7);
-    /// assert_eq!(out, b"delta=-7");
-    /// ```
-    fn i64(&self, out: &mut Vec<u8>, key: &str, value: i64);
-
-    /// Writes an unsigned integer as a number.
-    ///
-    /// ```
-    /// use observe_runtime::log::encode::LineEncoder;
-    /// use observe_runtime::log::json::JsonEncoder;
-    ///
-    /// let (enc, mut out) = (JsonEncoder::new(), Vec::new());
-    /// enc.begin(&mut out);
-    /// enc.u64(&mut out, "rows", u64::MAX);
-    /// assert_eq!(out, b"{\"rows\":18446744073709551615");
-    /// ```
-    fn u64(&self, out: &mut Vec<u8>, key: &str, value: u64);
-
-    /// Writes a signed 128-bit integer as a number.
-    ///
-    /// ```
-    /// use observe_runtime::log::encode::LineEncoder;
-    /// use observe_runtime::log::logfmt::LogfmtEncoder;
-    ///
-    /// let (enc, mut out) = (LogfmtEncoder::new(), Vec::new());
-    /// enc.begin(&mut out);
-    /// enc.i128(&mut out, "n", i128::MIN);
-    /// assert_eq!(out, b"n=-170141183460469231731687303715884105728");
-    /// ```
-    fn i128(&self, out: &mut Vec<u8>, key: &str, value: i128);
-
-    /// Writes an unsigned 128-bit integer as a number.
-    ///
-    /// ```
-    /// use observe_runtime::log::encode::LineEncoder;
-    /// use observe_runtime::log::logfmt::LogfmtEncoder;
-    ///
-    /// let (enc, mut out) = (LogfmtEncoder::new(), Vec::new());
-    /// enc.begin(&mut out);
-    /// enc.u128(&mut out, "n", 1 << 100);
-    /// assert_eq!(out, b"n=1267650600228229401496703205376");
-    /// ```
-    fn u128(&self, out: &mut Vec<u8>, key: &str, value: u128);
-
-    /// Writes a float: finite values as the shortest decimal that reads back to the same
-    /// `f64` (with an exponent for very large or small magnitudes, e.g. `1e300`); the
-    /// non-finite values as `NaN`, `inf`, `-inf` (bare in logfmt, strings in JSON).
-    ///
-    /// ```
-    /// use observe_runtime::log::encode::LineEncoder;
-    /// use observe_runtime::log::logfmt::LogfmtEncoder;
-    ///
-    /// let (enc, mut out) = (LogfmtEncoder::new(), Vec::new());
-    /// enc.begin(&mut out);
-    /// enc.f64(&mut out, "ratio", 0.25);
-    /// enc.f64(&mut out, "big", 1e300);
-    /// enc.f64(&mut out, "bad", f64::NAN);
-    /// assert_eq!(out, b"ratio=0.25 big=1e300 bad=NaN");
-    /// ```
-    fn f64(&self, out: &mut Vec<u8>, key: &str, value: f64);
-
-    /// Writes a boolean as `true` or `false`.
-    ///
-    /// ```
-    /// use observe_runtime::log::encode::LineEncoder;
-    /// use observe_runtime::log::json::JsonEncoder;
-    ///
-    /// let (enc, mut out) = (JsonEncoder::new(), Vec::new());
-    /// enc.begin(&mut out);
-    /// enc.bool(&mut out, "cached", true);
-    /// assert_eq!(out, b"{\"cached\":true");
-    /// ```
-    fn bool(&self, out: &mut Vec<u8>, key: &str, value: bool);
-
-    /// Writes a pre-formatted number (such as [`write_latency_ms`]'s output) as is, unquoted.
-    ///
-    /// The caller guarantees that `value` is a number in JSON's grammar
-    /// (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`); it is not checked in release
-    /// builds (a `debug_assert!` checks it in debug builds).
-    ///
-    /// ```
-    /// use observe_runtime::log::encode::{write_latency_ms, LineEncoder};
-    /// use observe_runtime::log::logfmt::LogfmtEncoder;
-    /// use std::time::Duration;
-    ///
-    /// let mut num = Vec::new();
-    /// write_latency_ms(&mut num, Duration::from_micros(412));
-    /// let (enc, mut out) = (LogfmtEncoder::new(), Vec::new());
-    /// enc.begin(&mut out);
-    /// enc.raw_number(&mut out, "latency_ms", std::str::from_utf8(&num).unwrap());
-    /// assert_eq!(out, b"latency_ms=0.412");
-    /// ```
-    fn raw_number(&self, out: &mut Vec<u8>, key: &str, value: &str);
-
-    /// Ends the record and appends the newline.
-    ///
-    /// ```
-    /// use observe_runtime::log::encode::LineEncoder;
-    /// use observe_runtime::log::json::JsonEncoder;
-    ///
-    /// let (enc, mut out) = (JsonEncoder::new(), Vec::new());
-    /// enc.begin(&mut out);
-    /// enc.finish(&mut out);
-    /// assert_eq!(out, b"{}\n");
-    /// ```
-    fn finish(&self, out: &mut Vec<u8>);
-}
-
-/// Crate-internal: what the log layer needs of a format beyond [`LineEncoder`], so that its
-/// line builders can be monomorphised per format (no dynamic call per field, literal keys
-/// written as constants).
+/// What the line builders need of a format. They are generic over it, so that they are
+/// monomorphised per format: no dynamic call per field, literal keys written as constants.
+/// Implemented by [`LogfmtEncoder`](super::logfmt::LogfmtEncoder) (the default format) and
+/// [`JsonEncoder`](super::json::JsonEncoder).
 pub(crate) trait Format {
     /// JSON (`{"key":value,...}`) rather than logfmt (`key=value ...`).
     const JSON: bool;
-    /// Opens a record.
-    fn begin(out: &mut Vec<u8>);
-    /// The separator from the previous field (none at a record's start), the sanitised key
-    /// and what introduces its value.
-    fn key(out: &mut Vec<u8>, key: &str);
-    /// Closes a record and appends the newline.
-    fn finish(out: &mut Vec<u8>);
     /// A text value, quoted and escaped as the format needs.
     fn str_value(out: &mut Vec<u8>, value: &str);
     /// A `Display` value, formatted straight into the line.
@@ -253,95 +36,6 @@ pub(crate) trait Format {
     fn debug_value(out: &mut Vec<u8>, value: &dyn fmt::Debug);
     /// A float: a number, or `NaN`/`inf`/`-inf` as the format writes them.
     fn f64_value(out: &mut Vec<u8>, value: f64);
-}
-
-/// Both formats implement the public trait through their `Format` primitives: the field
-/// methods differ only in how a key and a value are written.
-impl<F: Format + Send + Sync> LineEncoder for F {
-    #[inline]
-    fn begin(&self, out: &mut Vec<u8>) {
-        F::begin(out);
-    }
-
-    #[inline]
-    fn str(&self, out: &mut Vec<u8>, key: &str, value: &str) {
-        F::key(out, key);
-        F::str_value(out, value);
-    }
-
-    #[inline]
-    fn plain_str(&self, out: &mut Vec<u8>, key: &str, value: &str) {
-        debug_assert!(
-            !value.is_empty()
-                && value
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"_.:+-".contains(&b)),
-            "plain_str({value:?})"
-        );
-        F::key(out, key);
-        if F::JSON {
-            out.push(b'"');
-            out.extend_from_slice(value.as_bytes());
-            out.push(b'"');
-        } else {
-            out.extend_from_slice(value.as_bytes());
-        }
-    }
-
-    fn display(&self, out: &mut Vec<u8>, key: &str, value: &dyn fmt::Display) {
-        F::key(out, key);
-        F::display_value(out, value);
-    }
-
-    fn debug(&self, out: &mut Vec<u8>, key: &str, value: &dyn fmt::Debug) {
-        F::key(out, key);
-        F::debug_value(out, value);
-    }
-
-    #[inline]
-    fn i64(&self, out: &mut Vec<u8>, key: &str, value: i64) {
-        F::key(out, key);
-        write_i64(out, value);
-    }
-
-    #[inline]
-    fn u64(&self, out: &mut Vec<u8>, key: &str, value: u64) {
-        F::key(out, key);
-        write_u64(out, value);
-    }
-
-    fn i128(&self, out: &mut Vec<u8>, key: &str, value: i128) {
-        F::key(out, key);
-        write_i128(out, value);
-    }
-
-    fn u128(&self, out: &mut Vec<u8>, key: &str, value: u128) {
-        F::key(out, key);
-        write_u128(out, value);
-    }
-
-    fn f64(&self, out: &mut Vec<u8>, key: &str, value: f64) {
-        F::key(out, key);
-        F::f64_value(out, value);
-    }
-
-    #[inline]
-    fn bool(&self, out: &mut Vec<u8>, key: &str, value: bool) {
-        F::key(out, key);
-        out.extend_from_slice(if value { b"true" } else { b"false" });
-    }
-
-    #[inline]
-    fn raw_number(&self, out: &mut Vec<u8>, key: &str, value: &str) {
-        debug_assert!(is_json_number(value), "raw_number({value:?})");
-        F::key(out, key);
-        out.extend_from_slice(value.as_bytes());
-    }
-
-    #[inline]
-    fn finish(&self, out: &mut Vec<u8>) {
-        F::finish(out);
-    }
 }
 
 /// A direct-mapped cache of `&'static str`s known to have a property, keyed by address and
@@ -436,20 +130,8 @@ static KEY_BYTE: [bool; 256] = {
 /// Appends `key` sanitised to `[A-Za-z0-9_.:-]`: every other character (a whole `char`, not
 /// each of its UTF-8 bytes) becomes `_`, and an empty key becomes `_`. The result never needs
 /// quoting or escaping in logfmt or JSON.
-///
-/// ```
-/// use observe_runtime::log::encode::write_key;
-///
-/// let mut out = Vec::new();
-/// write_key(&mut out, "http.route");
-/// out.push(b' ');
-/// write_key(&mut out, "a b=\"é\"");
-/// out.push(b' ');
-/// write_key(&mut out, "");
-/// assert_eq!(out, b"http.route a_b____ _");
-/// ```
 #[inline]
-pub fn write_key(out: &mut Vec<u8>, key: &str) {
+pub(crate) fn write_key(out: &mut Vec<u8>, key: &str) {
     if key.is_empty() {
         out.push(b'_');
     } else if key.bytes().all(is_key_byte) {
@@ -462,16 +144,6 @@ pub fn write_key(out: &mut Vec<u8>, key: &str) {
                 b'_'
             }
         }));
-    }
-}
-
-/// Whether no field has been written yet in the record being written into `out`: the buffer
-/// is empty, ends a previous record (`\n`) or ends with the record's opening byte `open`.
-#[inline]
-pub(crate) fn record_is_empty(out: &[u8], open: u8) -> bool {
-    match out.last() {
-        None => true,
-        Some(&b) => b == b'\n' || b == open,
     }
 }
 
@@ -503,5 +175,12 @@ mod tests {
             };
             assert_eq!(got, want, "byte {b:#x}");
         }
+        let mut out = Vec::new();
+        write_key(&mut out, "http.route");
+        out.push(b' ');
+        write_key(&mut out, "a b=\"é\"");
+        out.push(b' ');
+        write_key(&mut out, "");
+        assert_eq!(out, b"http.route a_b____ _");
     }
 }

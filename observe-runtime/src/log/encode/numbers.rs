@@ -104,24 +104,6 @@ pub(crate) fn latency_ms_text(d: Duration, buf: &mut [u8; 40]) -> &str {
     std::str::from_utf8(&buf[start..]).unwrap_or("0")
 }
 
-/// Appends `d` as [`latency_ms_text`] writes it.
-///
-/// ```
-/// use observe_runtime::log::encode::write_latency_ms;
-/// use std::time::Duration;
-///
-/// let mut out = Vec::new();
-/// write_latency_ms(&mut out, Duration::from_nanos(412_999));
-/// out.push(b' ');
-/// write_latency_ms(&mut out, Duration::from_millis(12));
-/// out.push(b' ');
-/// write_latency_ms(&mut out, Duration::from_micros(1_500_250));
-/// assert_eq!(out, b"0.412 12.000 1500.250");
-/// ```
-pub fn write_latency_ms(out: &mut Vec<u8>, d: Duration) {
-    out.extend_from_slice(latency_ms_text(d, &mut [0; 40]).as_bytes());
-}
-
 /// Appends a finite float as the shortest decimal that reads back to the same value, using
 /// `Debug` (which switches to an exponent for magnitudes below 1e-5 or from 1e16 up, so
 /// `1e300` is not written as 301 digits). Every output is a valid JSON number.
@@ -143,51 +125,10 @@ pub(crate) fn non_finite_str(v: f64) -> &'static str {
     }
 }
 
-/// Whether `s` is a number in JSON's grammar (used by `debug_assert!`s on `raw_number`).
-pub(crate) fn is_json_number(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    if b.get(i) == Some(&b'-') {
-        i += 1;
-    }
-    match b.get(i) {
-        Some(b'0') => i += 1,
-        Some(b'1'..=b'9') => {
-            while b.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
-            }
-        }
-        _ => return false,
-    }
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == start {
-            return false;
-        }
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == start {
-            return false;
-        }
-    }
-    i == b.len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log::encode::is_json_number;
 
     fn s(f: impl FnOnce(&mut Vec<u8>)) -> String {
         let mut out = Vec::new();
@@ -242,7 +183,6 @@ mod tests {
             (Duration::MAX, "18446744073709551615999.999"),
         ];
         for (d, want) in cases {
-            assert_eq!(s(|o| write_latency_ms(o, d)), want, "{d:?}");
             assert_eq!(latency_ms_text(d, &mut [0; 40]), want, "{d:?}");
             assert!(is_json_number(want));
         }
@@ -311,17 +251,5 @@ mod tests {
         assert_eq!(non_finite_str(f64::NAN), "NaN");
         assert_eq!(non_finite_str(f64::INFINITY), "inf");
         assert_eq!(non_finite_str(f64::NEG_INFINITY), "-inf");
-    }
-
-    #[test]
-    fn json_number_grammar() {
-        for ok in ["0", "-0", "1.5", "10", "1e5", "1E+5", "-2.5e-3", "0.000"] {
-            assert!(is_json_number(ok), "{ok}");
-        }
-        for bad in [
-            "", "-", "01", "1.", ".5", "1e", "+1", "NaN", "inf", "1 ", "0x1",
-        ] {
-            assert!(!is_json_number(bad), "{bad}");
-        }
     }
 }
