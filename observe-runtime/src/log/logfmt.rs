@@ -132,7 +132,7 @@ impl Format for LogfmtEncoder {
 mod tests {
     use super::*;
     use crate::log::encode::LineEncoder;
-    use crate::log::logfmt_parse::parse_line;
+    use observe_testkit::logfmt::parse_line;
 
     const ENC: LogfmtEncoder = LogfmtEncoder;
 

@@ -33,9 +33,6 @@ pub use output::{LogFormat, LogOutput, SpanLines};
 pub use records::{LogExport, LogRecordSink};
 
 #[cfg(test)]
-#[path = "../../../testkit/src/logfmt.rs"]
-mod logfmt_parse;
-#[cfg(test)]
 mod proptests;
 #[cfg(test)]
 mod tests;

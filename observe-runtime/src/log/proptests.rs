@@ -10,7 +10,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use super::encode::LineEncoder;
 use super::json::JsonEncoder;
 use super::logfmt::LogfmtEncoder;
-use super::logfmt_parse::parse_line;
+use observe_testkit::logfmt::parse_line;
 
 #[derive(Clone, Debug)]
 enum Value {
