@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use observe_testkit::http::{Response, request};
 
 /// POSTs `body` (JSON) to `path` with `fields` written as `name: value` lines, in order.
-pub fn post(addr: SocketAddr, path: &str, fields: &[(&str, &str)], body: &str) -> Response {
+pub(crate) fn post(addr: SocketAddr, path: &str, fields: &[(&str, &str)], body: &str) -> Response {
     let mut headers: Vec<(&str, &[u8])> = vec![("Content-Type", b"application/json")];
     for (name, value) in fields {
         assert!(

@@ -15,6 +15,8 @@
 //! - `timestamp.rs`: RFC 3339 timestamps without a clock read per span line;
 //! - `writer/`: the sinks ([`writer::NonBlockingWriter`] for stdout).
 
+#![warn(unreachable_pub)]
+
 mod cache;
 mod encode;
 mod json;

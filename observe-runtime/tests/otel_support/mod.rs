@@ -43,7 +43,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Targets {
 
 /// Exports 50 application spans over `protocol` to a real receiver on `transport` and
 /// checks that none of the exporter's own spans or events reached the subscriber.
-pub fn exporter_spans_never_feed_back(protocol: Protocol, transport: Transport) {
+pub(crate) fn exporter_spans_never_feed_back(protocol: Protocol, transport: Transport) {
     let receiver = Receiver::start(transport);
     let targets = Targets::default();
     let settings = Config::new()
