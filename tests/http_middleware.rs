@@ -5,8 +5,7 @@
 //! One `init` per process: every test here shares it and tells its requests apart by
 //! `x-request-id`.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -17,6 +16,7 @@ use observe::runtime::Guard;
 use observe::runtime::config::Config;
 use observe::runtime::http::{ObserveLayer, inject_trace_context};
 use observe::runtime::log::writer::MemorySink;
+use observe_testkit::http::Response;
 use observe_testkit::logfmt::parse_line;
 use observe_testkit::otlp::{ReceivedSpan, Receiver};
 
@@ -87,57 +87,15 @@ fn harness() -> &'static Harness {
     })
 }
 
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
+/// GETs `path` from the harness's server as `probe/1.0`, with `headers` after that field.
+fn get_with(path: &str, headers: &[(&str, &str)]) -> Response {
+    let mut fields: Vec<(&str, &[u8])> = vec![("User-Agent", b"probe/1.0")];
+    fields.extend(
+        headers
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn get_with(path: &str, headers: &[(&str, &str)]) -> Reply {
-    let addr = harness().addr;
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nUser-Agent: probe/1.0\r\n"
+            .map(|(name, value)| (*name, value.as_bytes())),
     );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(": "))
-        .map(|(n, v)| (n.to_owned(), v.to_owned()))
-        .collect();
-    Reply {
-        status,
-        headers,
-        body: body.to_owned(),
-    }
+    observe_testkit::http::get(harness().addr, path, &fields)
 }
 
 type Line = Vec<(String, String)>;

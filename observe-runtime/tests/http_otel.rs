@@ -20,6 +20,7 @@ use observe_runtime::log::LogOutput;
 use observe_runtime::log::writer::MemorySink;
 use observe_runtime::metrics::Metrics;
 use observe_runtime::trace::TracePipeline;
+use observe_testkit::http::{get, request};
 use observe_testkit::otlp::{ReceivedSpan, Receiver};
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::TraceContextExt;
@@ -331,7 +332,7 @@ fn the_duration_histogram_counts_per_method_route_and_status() {
         );
     }
     assert_eq!(
-        request(h.server.addr, "POST", "/metrics-test/1", &[]).status,
+        request(h.server.addr, "POST", "/metrics-test/1", &[], b"").status,
         405
     );
     assert_eq!(
@@ -339,7 +340,8 @@ fn the_duration_histogram_counts_per_method_route_and_status() {
             h.server.addr,
             "PROPFIND",
             "/metrics-unmatched/raw-path-xyz",
-            &[]
+            &[],
+            b""
         )
         .status,
         404

@@ -13,6 +13,7 @@ use observe_runtime::filter::SignalFilter;
 use observe_runtime::log::LogOutput;
 use observe_runtime::log::writer::MemorySink;
 use observe_runtime::metrics::Metrics;
+use observe_testkit::http::get;
 use tracing_subscriber::layer::SubscriberExt;
 
 const TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";

@@ -2,7 +2,12 @@
 
 #![cfg(feature = "otlp")]
 
-const PROTOCOL: observe_runtime::config::Protocol = observe_runtime::config::Protocol::Grpc;
-const TRANSPORT: observe_testkit::otlp::Transport = observe_testkit::otlp::Transport::Grpc;
+mod otel_support;
 
-include!("otel_support/feedback.rs");
+use observe_runtime::config::Protocol;
+use observe_testkit::otlp::Transport;
+
+#[test]
+fn exporter_spans_never_feed_back() {
+    otel_support::exporter_spans_never_feed_back(Protocol::Grpc, Transport::Grpc);
+}

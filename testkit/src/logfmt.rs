@@ -1,7 +1,8 @@
 //! A strict logfmt parser that reads observe's log lines back, for tests.
 //!
-//! It accepts exactly what `observe_runtime::log::logfmt::LogfmtEncoder` can produce and
-//! rejects everything else, so a test that parses a line also checks its encoding:
+//! It accepts exactly what observe's logfmt encoder (`LogFormat::Logfmt` in
+//! `observe_runtime::log`) can produce and rejects everything else, so a test that parses a
+//! line also checks its encoding:
 //!
 //! - a line is `key=value` pairs separated by exactly one space, with no leading or trailing
 //!   space, optionally ending in one `\n` (an empty line is a record with no fields);

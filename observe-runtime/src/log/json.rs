@@ -11,119 +11,37 @@
 
 use std::fmt;
 
-use super::encode::{Format, non_finite_str, record_is_empty, write_finite_f64, write_key};
+use super::encode::escape::{Escapes, ascii_classes, escape_fmt_into, escape_into};
+use super::encode::{Format, non_finite_str, write_finite_f64};
 
 /// Encodes records as single-line JSON objects (see the [module docs](self)).
 ///
-/// Stateless and `Copy`; one instance can serve every thread.
-///
-/// ```
-/// use observe_runtime::log::encode::LineEncoder;
-/// use observe_runtime::log::json::JsonEncoder;
-///
-/// let enc = JsonEncoder::new();
-/// let mut out = Vec::new();
-/// enc.begin(&mut out);
-/// enc.str(&mut out, "level", "INFO");
-/// enc.str(&mut out, "msg", "line 1\nline \"2\"");
-/// enc.i64(&mut out, "n", -3);
-/// enc.f64(&mut out, "x", f64::NAN);
-/// enc.finish(&mut out);
-/// assert_eq!(
-///     out,
-///     b"{\"level\":\"INFO\",\"msg\":\"line 1\\nline \\\"2\\\"\",\"n\":-3,\"x\":\"NaN\"}\n"
-/// );
-/// ```
+/// A type, not a value: the line builders are generic over its [`Format`] impl. Stateless.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct JsonEncoder {
-    _private: (),
-}
+pub(crate) struct JsonEncoder;
 
-impl JsonEncoder {
-    /// Makes the encoder.
-    ///
-    /// ```
-    /// let enc = observe_runtime::log::json::JsonEncoder::new();
-    /// # let _ = enc;
-    /// ```
-    pub const fn new() -> Self {
-        JsonEncoder { _private: () }
-    }
-}
+impl Escapes for JsonEncoder {
+    const ASCII: &'static [u8; 128] = &ascii_classes(b"");
+    const QUOTE_WHITESPACE: bool = false;
 
-/// Whether an ASCII byte is escaped in a JSON string.
-static ASCII_ESCAPE: [bool; 128] = {
-    let mut t = [false; 128];
-    let mut b = 0;
-    while b < 128 {
-        t[b] = b < 0x20 || b == 0x7f || b == b'"' as usize || b == b'\\' as usize;
-        b += 1;
-    }
-    t
-};
-
-#[cold]
-fn push_escape(out: &mut Vec<u8>, c: char) {
-    match c {
-        '"' => out.extend_from_slice(b"\\\""),
-        '\\' => out.extend_from_slice(b"\\\\"),
-        '\n' => out.extend_from_slice(b"\\n"),
-        '\r' => out.extend_from_slice(b"\\r"),
-        '\t' => out.extend_from_slice(b"\\t"),
-        '\u{8}' => out.extend_from_slice(b"\\b"),
-        '\u{c}' => out.extend_from_slice(b"\\f"),
-        _ => {
-            // Only BMP characters get here (controls, U+2028, U+2029).
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            let cp = c as u32;
-            out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                HEX[(cp >> 12 & 0xf) as usize],
-                HEX[(cp >> 8 & 0xf) as usize],
-                HEX[(cp >> 4 & 0xf) as usize],
-                HEX[(cp & 0xf) as usize],
-            ]);
-        }
-    }
-}
-
-/// Appends the body of a JSON string for `s` (without the quotes).
-#[inline]
-fn escape_into(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    let mut run = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b < 0x80 {
-            if ASCII_ESCAPE[b as usize] {
-                out.extend_from_slice(&bytes[run..i]);
-                push_escape(out, b as char);
-                run = i + 1;
+    fn push_other_escape(out: &mut Vec<u8>, c: char) {
+        match c {
+            '\u{8}' => out.extend_from_slice(b"\\b"),
+            '\u{c}' => out.extend_from_slice(b"\\f"),
+            _ => {
+                // Only BMP characters get here (controls, U+2028, U+2029).
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let cp = c as u32;
+                out.extend_from_slice(&[
+                    b'\\',
+                    b'u',
+                    HEX[(cp >> 12 & 0xf) as usize],
+                    HEX[(cp >> 8 & 0xf) as usize],
+                    HEX[(cp >> 4 & 0xf) as usize],
+                    HEX[(cp & 0xf) as usize],
+                ]);
             }
-            i += 1;
-        } else {
-            let c = s[i..].chars().next().unwrap_or_default();
-            let len = c.len_utf8();
-            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
-                out.extend_from_slice(&bytes[run..i]);
-                push_escape(out, c);
-                run = i + len;
-            }
-            i += len;
         }
-    }
-    out.extend_from_slice(&bytes[run..]);
-}
-
-struct Escaper<'a>(&'a mut Vec<u8>);
-
-impl fmt::Write for Escaper<'_> {
-    #[inline]
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        escape_into(self.0, s);
-        Ok(())
     }
 }
 
@@ -132,7 +50,7 @@ impl fmt::Write for Escaper<'_> {
 #[inline]
 fn write_fmt_value(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
     out.push(b'"');
-    let _ = fmt::write(&mut Escaper(out), args);
+    escape_fmt_into::<JsonEncoder>(out, args);
     out.push(b'"');
 }
 
@@ -140,29 +58,9 @@ impl Format for JsonEncoder {
     const JSON: bool = true;
 
     #[inline]
-    fn begin(out: &mut Vec<u8>) {
-        out.push(b'{');
-    }
-
-    #[inline]
-    fn key(out: &mut Vec<u8>, key: &str) {
-        if !record_is_empty(out, b'{') {
-            out.push(b',');
-        }
-        out.push(b'"');
-        write_key(out, key);
-        out.extend_from_slice(b"\":");
-    }
-
-    #[inline]
-    fn finish(out: &mut Vec<u8>) {
-        out.extend_from_slice(b"}\n");
-    }
-
-    #[inline]
     fn str_value(out: &mut Vec<u8>, value: &str) {
         out.push(b'"');
-        escape_into(out, value);
+        escape_into::<JsonEncoder>(out, value);
         out.push(b'"');
     }
 
@@ -190,7 +88,7 @@ mod tests {
     use super::*;
     use crate::log::encode::{LineEncoder, is_json_number};
 
-    const ENC: JsonEncoder = JsonEncoder::new();
+    const ENC: JsonEncoder = JsonEncoder;
 
     /// A JSON value of a flat log object.
     #[derive(Debug, PartialEq)]
@@ -446,6 +344,20 @@ mod tests {
         ];
         let want: Vec<(String, V)> = want.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         assert_eq!(pairs, want);
+    }
+
+    #[test]
+    fn escapes_and_non_finite_floats() {
+        let l = line(|o| {
+            ENC.str(o, "level", "INFO");
+            ENC.str(o, "msg", "line 1\nline \"2\"");
+            ENC.i64(o, "n", -3);
+            ENC.f64(o, "x", f64::NAN);
+        });
+        assert_eq!(
+            l,
+            "{\"level\":\"INFO\",\"msg\":\"line 1\\nline \\\"2\\\"\",\"n\":-3,\"x\":\"NaN\"}\n"
+        );
     }
 
     #[test]

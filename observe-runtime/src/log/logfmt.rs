@@ -21,134 +21,32 @@
 
 use std::fmt;
 
-use super::encode::{Format, non_finite_str, record_is_empty, write_finite_f64, write_key};
+use super::encode::escape::{
+    Escapes, QUOTE, SAFE, ascii_classes, escape_fmt_into, escape_into, non_ascii_needs_escape,
+};
+use super::encode::{Format, non_finite_str, write_finite_f64};
 
 /// Encodes records as logfmt lines (see the [module docs](self) for the exact rules).
 ///
-/// Stateless and `Copy`; one instance can serve every thread.
-///
-/// ```
-/// use observe_runtime::log::encode::LineEncoder;
-/// use observe_runtime::log::logfmt::LogfmtEncoder;
-///
-/// let enc = LogfmtEncoder::new();
-/// let mut out = Vec::new();
-/// enc.begin(&mut out);
-/// enc.str(&mut out, "level", "WARN");
-/// enc.str(&mut out, "msg", "bad \"input\"\nline 2");
-/// enc.str(&mut out, "empty", "");
-/// enc.f64(&mut out, "ratio", f64::INFINITY);
-/// enc.finish(&mut out);
-/// assert_eq!(out, b"level=WARN msg=\"bad \\\"input\\\"\\nline 2\" empty=\"\" ratio=inf\n");
-/// ```
+/// A type, not a value: the line builders are generic over its [`Format`] impl. Stateless.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LogfmtEncoder {
-    _private: (),
-}
+pub(crate) struct LogfmtEncoder;
 
-impl LogfmtEncoder {
-    /// Makes the encoder.
-    ///
-    /// ```
-    /// let enc = observe_runtime::log::logfmt::LogfmtEncoder::new();
-    /// # let _ = enc;
-    /// ```
-    pub const fn new() -> Self {
-        LogfmtEncoder { _private: () }
-    }
-}
+impl Escapes for LogfmtEncoder {
+    const ASCII: &'static [u8; 128] = &ascii_classes(b" =");
+    const QUOTE_WHITESPACE: bool = true;
 
-/// What an ASCII byte asks of a value.
-const SAFE: u8 = 0;
-const QUOTE: u8 = 1;
-const ESCAPE: u8 = 2;
-
-static ASCII_CLASS: [u8; 128] = {
-    let mut t = [SAFE; 128];
-    let mut b = 0;
-    while b < 128 {
-        t[b] = if b < 0x20 || b == 0x7f || b == b'"' as usize || b == b'\\' as usize {
-            ESCAPE
-        } else if b == b' ' as usize || b == b'=' as usize {
-            QUOTE
-        } else {
-            SAFE
-        };
-        b += 1;
-    }
-    t
-};
-
-/// Whether a non-ASCII `c` is escaped (`\u{..}`) inside quotes.
-#[inline]
-fn non_ascii_needs_escape(c: char) -> bool {
-    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
-}
-
-/// Appends the escape for `c`, which [`ASCII_CLASS`] or [`non_ascii_needs_escape`] flagged.
-#[cold]
-fn push_escape(out: &mut Vec<u8>, c: char) {
-    match c {
-        '"' => out.extend_from_slice(b"\\\""),
-        '\\' => out.extend_from_slice(b"\\\\"),
-        '\n' => out.extend_from_slice(b"\\n"),
-        '\r' => out.extend_from_slice(b"\\r"),
-        '\t' => out.extend_from_slice(b"\\t"),
-        _ => {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            let cp = c as u32;
-            out.extend_from_slice(b"\\u{");
-            // At least two digits; U+2028/U+2029 take four.
-            let digits = if cp > 0xff { 4 } else { 2 };
-            for i in (0..digits).rev() {
-                out.push(HEX[((cp >> (i * 4)) & 0xf) as usize]);
-            }
-            out.push(b'}');
+    fn push_other_escape(out: &mut Vec<u8>, c: char) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let cp = c as u32;
+        out.extend_from_slice(b"\\u{");
+        // At least two digits; U+2028/U+2029 take four.
+        let digits = if cp > 0xff { 4 } else { 2 };
+        for i in (0..digits).rev() {
+            out.push(HEX[((cp >> (i * 4)) & 0xf) as usize]);
         }
+        out.push(b'}');
     }
-}
-
-/// Appends `s` escaped for use inside quotes and returns whether the value needs quotes.
-///
-/// The escaped form of a value that needs no quotes is the value itself, so the caller can
-/// decide on quotes afterwards.
-#[inline]
-fn escape_into(out: &mut Vec<u8>, s: &str) -> bool {
-    let bytes = s.as_bytes();
-    let mut quote = false;
-    let mut run = 0; // start of the bytes not yet copied
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b < 0x80 {
-            match ASCII_CLASS[b as usize] {
-                SAFE => {}
-                QUOTE => quote = true,
-                _ => {
-                    out.extend_from_slice(&bytes[run..i]);
-                    push_escape(out, b as char);
-                    quote = true;
-                    run = i + 1;
-                }
-            }
-            i += 1;
-        } else {
-            // Cheap: only reached for non-ASCII text, and `i` is on a char boundary.
-            let c = s[i..].chars().next().unwrap_or_default();
-            let len = c.len_utf8();
-            if non_ascii_needs_escape(c) {
-                out.extend_from_slice(&bytes[run..i]);
-                push_escape(out, c);
-                quote = true;
-                run = i + len;
-            } else if c.is_whitespace() {
-                quote = true;
-            }
-            i += len;
-        }
-    }
-    out.extend_from_slice(&bytes[run..]);
-    quote
 }
 
 /// Classifies `s` without writing: `(needs quotes, needs escapes)`.
@@ -157,7 +55,7 @@ fn classify(s: &str) -> (bool, bool) {
     let mut quote = s.is_empty();
     for (i, &b) in s.as_bytes().iter().enumerate() {
         if b < 0x80 {
-            match ASCII_CLASS[b as usize] {
+            match LogfmtEncoder::ASCII[b as usize] {
                 SAFE => {}
                 QUOTE => quote = true,
                 _ => return (true, true),
@@ -187,23 +85,9 @@ fn write_str_value(out: &mut Vec<u8>, s: &str) {
         }
         (true, true) => {
             out.push(b'"');
-            escape_into(out, s);
+            escape_into::<LogfmtEncoder>(out, s);
             out.push(b'"');
         }
-    }
-}
-
-/// A `fmt::Write` that escapes into the line buffer and remembers whether quotes are needed.
-struct Escaper<'a> {
-    out: &'a mut Vec<u8>,
-    quote: bool,
-}
-
-impl fmt::Write for Escaper<'_> {
-    #[inline]
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.quote |= escape_into(self.out, s);
-        Ok(())
     }
 }
 
@@ -212,9 +96,8 @@ impl fmt::Write for Escaper<'_> {
 #[inline]
 fn write_fmt_value(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
     let start = out.len();
-    let mut esc = Escaper { out, quote: false };
-    let _ = fmt::write(&mut esc, args);
-    if esc.quote || out.len() == start {
+    let quote = escape_fmt_into::<LogfmtEncoder>(out, args);
+    if quote || out.len() == start {
         out.insert(start, b'"');
         out.push(b'"');
     }
@@ -222,25 +105,6 @@ fn write_fmt_value(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
 
 impl Format for LogfmtEncoder {
     const JSON: bool = false;
-
-    #[inline]
-    fn begin(_out: &mut Vec<u8>) {}
-
-    #[inline]
-    fn key(out: &mut Vec<u8>, key: &str) {
-        // One capacity check for the separator, the key and `=` (plus a short value).
-        out.reserve(key.len() + 32);
-        if !record_is_empty(out, b'\n') {
-            out.push(b' ');
-        }
-        write_key(out, key);
-        out.push(b'=');
-    }
-
-    #[inline]
-    fn finish(out: &mut Vec<u8>) {
-        out.push(b'\n');
-    }
 
     #[inline]
     fn str_value(out: &mut Vec<u8>, value: &str) {
@@ -268,9 +132,9 @@ impl Format for LogfmtEncoder {
 mod tests {
     use super::*;
     use crate::log::encode::LineEncoder;
-    use crate::log::logfmt_parse::parse_line;
+    use observe_testkit::logfmt::parse_line;
 
-    const ENC: LogfmtEncoder = LogfmtEncoder::new();
+    const ENC: LogfmtEncoder = LogfmtEncoder;
 
     fn line(f: impl FnOnce(&mut Vec<u8>)) -> String {
         let mut out = Vec::new();
@@ -369,6 +233,16 @@ mod tests {
         assert_eq!(one_str("\x7f"), r#""\u{7f}""#);
         assert_eq!(one_str("日本語"), "日本語");
         assert_eq!(one_str("emoji🦀"), "emoji🦀");
+        let l = line(|o| {
+            ENC.str(o, "level", "WARN");
+            ENC.str(o, "msg", "bad \"input\"\nline 2");
+            ENC.str(o, "empty", "");
+            ENC.f64(o, "ratio", f64::INFINITY);
+        });
+        assert_eq!(
+            l,
+            "level=WARN msg=\"bad \\\"input\\\"\\nline 2\" empty=\"\" ratio=inf\n"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use tracing_core::Level;
 
 use super::encode::{
-    Format, is_plain_static_key, is_plain_static_value, write_i64, write_i128, write_key,
+    Format, decimal, is_plain_static_key, is_plain_static_value, write_i64, write_i128, write_key,
     write_u64, write_u128,
 };
 use super::timestamp::rfc3339_micros;
@@ -143,16 +143,7 @@ pub(crate) fn timestamp_value<F: Format>(out: &mut Vec<u8>) {
 /// `location=file:line`; the file's need for quoting is cached per path.
 pub(crate) fn location<F: Format>(out: &mut Vec<u8>, file: &'static str, line: u32) {
     let mut digits_buf = [0u8; 10];
-    let mut i = digits_buf.len();
-    let mut v = line;
-    loop {
-        i -= 1;
-        digits_buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
+    let i = decimal(&mut digits_buf, line);
     lit_key!(F, out, "location");
     if is_plain_static_value(file) {
         if F::JSON {

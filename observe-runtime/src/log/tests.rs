@@ -1,6 +1,6 @@
 //! The log layer against the exact lines it writes, read back with the strict parser.
 
-use super::logfmt_parse::parse_line;
+use observe_testkit::logfmt::parse_line;
 use tracing_subscriber::layer::SubscriberExt;
 
 use super::writer::MemorySink;

@@ -2,12 +2,14 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::encode::padded;
+
 /// Seconds from 1970-01-01T00:00:00Z to 0000-01-01T00:00:00Z (negative).
 const MIN_SECS: i64 = -62_167_219_200;
 /// Seconds from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
 const MAX_SECS: i64 = 253_402_300_799;
 
-/// Appends `t` as an RFC 3339 UTC timestamp with exactly six fractional digits:
+/// `t` as an RFC 3339 UTC timestamp with exactly six fractional digits, on the stack:
 /// `2026-11-24T15:08:01.123456Z`.
 ///
 /// Sub-microsecond parts are truncated toward the past (floored), also before 1970, so
@@ -16,20 +18,6 @@ const MAX_SECS: i64 = 253_402_300_799;
 /// `0000-01-01T00:00:00.000000Z` and `9999-12-31T23:59:59.999999Z`. No allocation: the
 /// date comes from Howard Hinnant's `civil_from_days`, and the text of the last second
 /// written is cached per thread.
-///
-/// ```
-/// use observe_runtime::log::timestamp::write_rfc3339_micros;
-/// use std::time::{Duration, UNIX_EPOCH};
-///
-/// let mut out = Vec::new();
-/// write_rfc3339_micros(&mut out, UNIX_EPOCH + Duration::from_micros(1_795_532_881_123_456));
-/// assert_eq!(out, b"2026-11-24T15:08:01.123456Z");
-/// ```
-pub fn write_rfc3339_micros(out: &mut Vec<u8>, t: SystemTime) {
-    out.extend_from_slice(&rfc3339_micros(t));
-}
-
-/// [`write_rfc3339_micros`]'s 27 bytes, on the stack.
 pub(crate) fn rfc3339_micros(t: SystemTime) -> [u8; 27] {
     // Whole seconds and microseconds, floored, in i64/u32 (no 128-bit division).
     let (secs, frac) = match t.duration_since(UNIX_EPOCH) {
@@ -70,7 +58,7 @@ pub(crate) fn rfc3339_micros(t: SystemTime) -> [u8; 27] {
     });
     let mut buf = [0u8; 27];
     buf[..20].copy_from_slice(&prefix);
-    put(&mut buf[20..26], frac);
+    padded(&mut buf[20..26], frac);
     buf[26] = b'Z';
     buf
 }
@@ -121,22 +109,13 @@ fn format_second(secs: i64) -> [u8; 20] {
     let (y, m, d) = civil_from_days(days);
     let (hh, mm, ss) = (sod / 3600, sod / 60 % 60, sod % 60);
     let mut buf = *b"0000-00-00T00:00:00.";
-    put(&mut buf[0..4], y as u32); // 0..=9999 after the clamp
-    put(&mut buf[5..7], m);
-    put(&mut buf[8..10], d);
-    put(&mut buf[11..13], hh);
-    put(&mut buf[14..16], mm);
-    put(&mut buf[17..19], ss);
+    padded(&mut buf[0..4], y as u32); // 0..=9999 after the clamp
+    padded(&mut buf[5..7], m);
+    padded(&mut buf[8..10], d);
+    padded(&mut buf[11..13], hh);
+    padded(&mut buf[14..16], mm);
+    padded(&mut buf[17..19], ss);
     buf
-}
-
-/// Writes `v` zero-padded into all of `dst`.
-#[inline]
-fn put(dst: &mut [u8], mut v: u32) {
-    for b in dst.iter_mut().rev() {
-        *b = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
 }
 
 /// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day) in the
@@ -157,6 +136,11 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a line holds for `t`.
+    fn write_rfc3339_micros(out: &mut Vec<u8>, t: SystemTime) {
+        out.extend_from_slice(&rfc3339_micros(t));
+    }
 
     #[test]
     fn wall_time_of_an_instant_is_close_to_the_wall_clock() {

@@ -1,13 +1,13 @@
-//! Shared by the `http_*` integration tests: a real axum server behind `ObserveLayer`, a raw
-//! HTTP/1.1 client, and readers for the log lines and the exposition.
+//! Shared by the `http_*` integration tests: a real axum server behind `ObserveLayer`, and
+//! readers for the log lines and the exposition. The tests call it with the raw HTTP/1.1
+//! client of `observe_testkit::http`.
 //!
 //! Each test binary installs one global subscriber and one global metrics recorder (the
 //! server runs on tokio worker threads, which a thread-local default would not reach), so
 //! tests tell their requests apart by route, request id or trace id.
 #![allow(dead_code)] // each test binary uses a different part
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
@@ -106,97 +106,6 @@ pub fn metrics() -> Metrics {
     let metrics = Metrics::new(MetricsConfig::default()).unwrap();
     metrics.install_global().unwrap();
     metrics
-}
-
-/// A response as the raw client read it.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: Vec<(String, Vec<u8>)>,
-    pub body: String,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| std::str::from_utf8(v).unwrap())
-    }
-}
-
-/// Sends one HTTP/1.1 request with `Connection: close` and reads the whole response.
-/// Header values are raw bytes, so tests can send what a well-behaved client would not.
-pub fn request(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &[u8])]) -> Reply {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut head =
-        format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n").into_bytes();
-    for (name, value) in headers {
-        head.extend_from_slice(name.as_bytes());
-        head.extend_from_slice(b": ");
-        head.extend_from_slice(value);
-        head.extend_from_slice(b"\r\n");
-    }
-    head.extend_from_slice(b"\r\n");
-    stream.write_all(&head).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    parse_reply(&raw)
-}
-
-pub fn get(addr: SocketAddr, target: &str, headers: &[(&str, &[u8])]) -> Reply {
-    request(addr, "GET", target, headers)
-}
-
-fn parse_reply(raw: &[u8]) -> Reply {
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a complete response head");
-    let head = std::str::from_utf8(&raw[..end]).unwrap();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .map(|line| {
-            let (name, value) = line.split_once(": ").unwrap();
-            (name.to_owned(), value.as_bytes().to_vec())
-        })
-        .collect::<Vec<_>>();
-    let body = &raw[end + 4..];
-    // Chunked bodies: good enough for the short bodies here.
-    let chunked = headers
-        .iter()
-        .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v == b"chunked");
-    let body = if chunked {
-        let text = String::from_utf8_lossy(body);
-        let mut out = String::new();
-        let mut parts = text.split("\r\n");
-        while let Some(size) = parts.next() {
-            let size = usize::from_str_radix(size, 16).unwrap_or(0);
-            if size == 0 {
-                break;
-            }
-            out.push_str(parts.next().unwrap_or_default());
-        }
-        out
-    } else {
-        String::from_utf8_lossy(body).into_owned()
-    };
-    Reply {
-        status,
-        headers,
-        body,
-    }
 }
 
 /// One parsed log line.

@@ -1,18 +1,19 @@
-// The body of the feedback tests; each includer defines `PROTOCOL` and `TRANSPORT`.
-//
-// With the pipeline's layer in the *global* subscriber, the exporter's own hyper/h2/tonic
-// spans and events never reach it (its runtime threads have a no-op dispatcher), so only
-// the application's spans are exported. One test per binary: the global default is
-// process-wide, hence one file per transport.
+//! Shared by `otel_feedback` and `otel_feedback_http`: the feedback test, run over one
+//! transport per binary.
+//!
+//! With the pipeline's layer in the *global* subscriber, the exporter's own hyper/h2/tonic
+//! spans and events never reach it (its runtime threads have a no-op dispatcher), so only
+//! the application's spans are exported. One test per binary: the global default is
+//! process-wide, hence one file per transport.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use observe_runtime::Signals;
-use observe_runtime::config::Config;
+use observe_runtime::config::{Config, Protocol};
 use observe_runtime::filter::SignalFilter;
 use observe_runtime::trace::TracePipeline;
-use observe_testkit::otlp::Receiver;
+use observe_testkit::otlp::{Receiver, Transport};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 
 #[derive(Clone, Default)]
@@ -40,13 +41,14 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Targets {
     }
 }
 
-#[test]
-fn exporter_spans_never_feed_back() {
-    let receiver = Receiver::start(TRANSPORT);
+/// Exports 50 application spans over `protocol` to a real receiver on `transport` and
+/// checks that none of the exporter's own spans or events reached the subscriber.
+pub(crate) fn exporter_spans_never_feed_back(protocol: Protocol, transport: Transport) {
+    let receiver = Receiver::start(transport);
     let targets = Targets::default();
     let settings = Config::new()
         .otlp_endpoint(receiver.endpoint())
-        .otlp_protocol(PROTOCOL)
+        .otlp_protocol(protocol)
         .resolve_with(|_| None, "feedback")
         .unwrap();
     let mut pipeline = TracePipeline::start(settings.traces.as_ref().unwrap()).unwrap();
