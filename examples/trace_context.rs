@@ -126,7 +126,7 @@ fn run(addr: SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
 
 /// The service: `POST /test`, every request in a server span that continues its caller's
 /// trace.
-pub fn app() -> Router {
+pub(crate) fn app() -> Router {
     Router::new()
         .route("/test", post(forward_all))
         .with_state(Forwarder::new())

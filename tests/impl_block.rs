@@ -5,6 +5,9 @@
 //! `#[async_trait]` impls with `#[observe]` above and below `#[async_trait]`, as the
 //! metrics signal (`Metrics::layer()`) and a capturing layer see them.
 
+// Public fixtures: the macros are exercised on public items, as users write them.
+#![allow(missing_docs)]
+
 #[path = "support/capture.rs"]
 mod capture;
 
@@ -20,21 +23,21 @@ macro_rules! twice {
     (#[observe $opts:tt] impl Db { $(fn $name:ident $sig:tt -> $ret:ty $body:block)* }) => {
         mod on_block {
             use observe::observe;
-            pub struct Db {
+            pub(crate) struct Db {
                 pub table: String,
             }
             #[observe $opts]
             impl Db {
-                $(pub fn $name $sig -> $ret $body)*
+                $(pub(crate) fn $name $sig -> $ret $body)*
             }
         }
         mod on_methods {
             use observe::observe;
-            pub struct Db {
+            pub(crate) struct Db {
                 pub table: String,
             }
             impl Db {
-                $(#[observe $opts] pub fn $name $sig -> $ret $body)*
+                $(#[observe $opts] pub(crate) fn $name $sig -> $ret $body)*
             }
         }
     };

@@ -6,6 +6,9 @@
 //! parents, `follows_from` edges, the `err` / `ret` events (level, target, fields, and that
 //! they are inside the span) — then check a few things directly.
 
+// Public fixtures: the macros are exercised on public items, as users write them.
+#![allow(missing_docs)]
+
 #[path = "support/capture.rs"]
 mod capture;
 
@@ -63,7 +66,7 @@ macro_rules! twice {
 
 twice! {
     #[attr]
-    pub fn args(
+    pub(crate) fn args(
         a: u32,
         s: &str,
         owned: String,
@@ -81,7 +84,7 @@ twice! {
     }
 
     #[attr]
-    pub fn patterns(
+    pub(crate) fn patterns(
         Point { x, y: why }: Point,
         (a, _b): (u8, u8),
         &c: &u32,
@@ -94,34 +97,34 @@ twice! {
     }
 
     #[attr(skip(s, v))]
-    pub fn skipped(a: u32, s: &str, v: Vec<u8>) {}
+    pub(crate) fn skipped(a: u32, s: &str, v: Vec<u8>) {}
 
     #[attr(skip_all)]
-    pub fn skipped_all(a: u32, s: &str) {}
+    pub(crate) fn skipped_all(a: u32, s: &str) {}
 
     #[attr(fields(a = a * 2, %shown = a, ?dbg = s, empty, dotted.name = "d", r#type = "t",
                   {KEY} = 5, %s))]
-    pub fn with_fields(a: u32, s: &str) {
+    pub(crate) fn with_fields(a: u32, s: &str) {
         tracing::Span::current().record("empty", 9);
     }
 
     #[derive(Debug)]
-    pub struct Svc {
+    pub(crate) struct Svc {
         pub name: &'static str,
     }
 
     impl Svc {
         #[attr]
-        pub fn method(&self, n: u8) {}
+        pub(crate) fn method(&self, n: u8) {}
 
         #[attr(skip(self))]
-        pub fn method_skip(&self, n: u8) {}
+        pub(crate) fn method_skip(&self, n: u8) {}
 
         #[attr]
-        pub fn consume(self) {}
+        pub(crate) fn consume(self) {}
 
         #[attr(err, ret)]
-        pub async fn lookup(&self, key: &str) -> Result<usize, Failure> {
+        pub(crate) async fn lookup(&self, key: &str) -> Result<usize, Failure> {
             tokio::task::yield_now().await;
             if key.is_empty() {
                 return Err(Failure);
@@ -131,33 +134,33 @@ twice! {
     }
 
     #[attr(name = "custom.span", target = "custom_target", level = "debug")]
-    pub fn renamed() {}
+    pub(crate) fn renamed() {}
 
     #[attr("bare.name", level = "debug")]
-    pub fn bare_name() {}
+    pub(crate) fn bare_name() {}
 
     #[attr(ret, "bare.last")]
-    pub fn bare_name_last() -> u8 {
+    pub(crate) fn bare_name_last() -> u8 {
         1
     }
 
     #[attr(err)]
-    pub fn err_display(fail: bool) -> Result<u8, Failure> {
+    pub(crate) fn err_display(fail: bool) -> Result<u8, Failure> {
         if fail { Err(Failure) } else { Ok(1) }
     }
 
     #[attr(err(Debug))]
-    pub fn err_debug(fail: bool) -> Result<u8, Failure> {
+    pub(crate) fn err_debug(fail: bool) -> Result<u8, Failure> {
         if fail { Err(Failure) } else { Ok(1) }
     }
 
     #[attr(err(level = "warn"), target = "err_target")]
-    pub fn err_level(fail: bool) -> Result<u8, Failure> {
+    pub(crate) fn err_level(fail: bool) -> Result<u8, Failure> {
         if fail { Err(Failure) } else { Ok(1) }
     }
 
     #[attr(ret)]
-    pub fn ret_plain(n: u8) -> u8 {
+    pub(crate) fn ret_plain(n: u8) -> u8 {
         if n > 5 {
             return 10;
         }
@@ -165,33 +168,33 @@ twice! {
     }
 
     #[attr(ret(Display), level = "warn")]
-    pub fn ret_display(n: u8) -> u8 {
+    pub(crate) fn ret_display(n: u8) -> u8 {
         n + 1
     }
 
     #[attr(ret(level = "debug"), err(level = 4, Debug))]
-    pub fn ret_and_err(fail: bool) -> Result<u8, Failure> {
+    pub(crate) fn ret_and_err(fail: bool) -> Result<u8, Failure> {
         let value: Result<u8, Failure> = if fail { Err(Failure) } else { Ok(3) };
         let v = value?;
         Ok(v)
     }
 
     #[attr(ret)]
-    pub fn ret_result(fail: bool) -> Result<u8, Failure> {
+    pub(crate) fn ret_result(fail: bool) -> Result<u8, Failure> {
         if fail { Err(Failure) } else { Ok(4) }
     }
 
     #[attr(parent = None)]
-    pub fn root() {}
+    pub(crate) fn root() {}
 
     #[attr(parent = parent.id(), skip(parent))]
-    pub fn explicit_parent(parent: &tracing::Span) {}
+    pub(crate) fn explicit_parent(parent: &tracing::Span) {}
 
     #[attr(follows_from = causes.iter().map(|s| s.id()), skip(causes))]
-    pub fn follower(causes: &[tracing::Span]) {}
+    pub(crate) fn follower(causes: &[tracing::Span]) {}
 
     #[attr(err, ret, fields(attempt = n))]
-    pub async fn fetch(n: u32) -> Result<u32, Failure> {
+    pub(crate) async fn fetch(n: u32) -> Result<u32, Failure> {
         tokio::task::yield_now().await;
         if n == 0 {
             return Err(Failure);
@@ -200,7 +203,7 @@ twice! {
     }
 
     #[async_trait::async_trait]
-    pub trait Store {
+    pub(crate) trait Store {
         async fn get(&self, key: &str) -> Result<u32, Failure>;
     }
 
@@ -217,21 +220,21 @@ twice! {
     }
 
     #[attr(level = "trace", fields(evaluated = bump()))]
-    pub fn trace_level() {}
+    pub(crate) fn trace_level() {}
 
     #[attr(target = "dropped_target", fields(evaluated = bump()))]
-    pub fn dropped_target() {}
+    pub(crate) fn dropped_target() {}
 
     #[attr(fields(evaluated = bump()))]
-    pub fn evaluated() {}
+    pub(crate) fn evaluated() {}
 
-    pub fn scenario_filtered() {
+    pub(crate) fn scenario_filtered() {
         trace_level();
         dropped_target();
         evaluated();
     }
 
-    pub fn scenario() {
+    pub(crate) fn scenario() {
         let mut r = 0;
         args(1, "str", "owned".into(), vec![1, 2], Some(-3), &mut r, std::num::Wrapping(7),
              std::num::NonZeroU32::new(8).unwrap(), 1.5, true, &Point { x: 1, y: 2 });

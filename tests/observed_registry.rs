@@ -4,6 +4,9 @@
 //! literals, its objective and `track_concurrency`; found again from a span's metadata;
 //! and the `observe.in_flight` marker a tracked span declares and never records.
 
+// Public fixtures: the macros are exercised on public items, as users write them.
+#![allow(missing_docs)]
+
 #[path = "support/capture.rs"]
 mod capture;
 

@@ -3,6 +3,9 @@
 //! `otel.status_code`, in sync and async functions, with and without `err`. Each function
 //! under a rule is compared with the same function without it.
 
+// Public fixtures: the macros are exercised on public items, as users write them.
+#![allow(missing_docs)]
+
 #[path = "support/capture.rs"]
 mod capture;
 

@@ -27,7 +27,7 @@ use tracing_subscriber::registry::LookupSpan;
 
 /// observe as an application gets it: `init`, no OTLP endpoint, lines through the real
 /// `NonBlockingWriter` into `io::sink()`. `configure` sets what the configuration varies.
-pub fn observe_init(
+pub(crate) fn observe_init(
     configure: impl FnOnce(Config) -> Config,
 ) -> Result<observe_runtime::Guard, String> {
     configure(
@@ -53,7 +53,7 @@ impl LineSink for NullSink {
 /// For the cost split: `init`'s layer without export, some signals left out. `logs` =
 /// None: records only (span bookkeeping, the log signal filtered `off`); Some(false): logs
 /// encoded into [`NullSink`]; metrics optional.
-pub fn observe_parts(logs: Option<bool>, metrics_on: bool) -> Metrics {
+pub(crate) fn observe_parts(logs: Option<bool>, metrics_on: bool) -> Metrics {
     let metrics = Metrics::new(MetricsConfig::default()).expect("metrics");
     let filter = |d: &str| SignalFilter::new(d).expect("filter");
     let output = match logs {
@@ -104,13 +104,13 @@ fn discarding_provider() -> SdkTracerProvider {
 
 /// `init`'s layer with trace export, through observe's own export thread into
 /// [`DiscardExporter`] (`init` itself only builds OTLP exporters).
-pub struct ObserveOtel {
+pub(crate) struct ObserveOtel {
     _traces: TracePipeline,
     _writer: WriterGuard,
     _metrics: Metrics,
 }
 
-pub fn observe_with_otel(sampler: Sampler) -> ObserveOtel {
+pub(crate) fn observe_with_otel(sampler: Sampler) -> ObserveOtel {
     let settings = Config::new()
         .otlp_endpoint("http://127.0.0.1:4318")
         .resolve("observe-bench")
@@ -228,7 +228,7 @@ where
     }
 }
 
-pub struct Naive {
+pub(crate) struct Naive {
     _provider: Option<SdkTracerProvider>,
     _writer: WriterGuard,
     _handle: PrometheusHandle,
@@ -236,7 +236,7 @@ pub struct Naive {
 
 /// The stock stack: `EnvFilter`, `fmt` with a close line per span, the metrics layer
 /// above; with `otel`, tracing-opentelemetry on the same discarding pipeline as observe's.
-pub fn naive(otel: bool) -> Naive {
+pub(crate) fn naive(otel: bool) -> Naive {
     let provider = otel.then(discarding_provider);
     let otel_layer = provider
         .as_ref()
@@ -265,7 +265,7 @@ fn naive_call(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
-pub fn run_naive(n: u64) {
+pub(crate) fn run_naive(n: u64) {
     for i in 0..n {
         black_box(naive_call(black_box(i)));
     }
@@ -273,7 +273,7 @@ pub fn run_naive(n: u64) {
 
 /// The `event` configuration's baseline: the stock `fmt` layer (default format, which
 /// prints the span's fields too), the same writer.
-pub fn event_fmt() -> WriterGuard {
+pub(crate) fn event_fmt() -> WriterGuard {
     let (writer, writer_guard) = NonBlockingWriter::new(io::sink()).expect("writer thread");
     let subscriber = tracing_subscriber::registry()
         .with(EnvFilter::new("info"))
@@ -284,13 +284,13 @@ pub fn event_fmt() -> WriterGuard {
 
 #[instrument(skip_all, fields(request_id = "r-42"))]
 #[inline(never)]
-pub fn run_event_fmt(n: u64) {
+pub(crate) fn run_event_fmt(n: u64) {
     for i in 0..n {
         tracing::info!(user = "ada", attempt = i, "paid");
     }
 }
 
-pub fn autometrics() -> PrometheusHandle {
+pub(crate) fn autometrics() -> PrometheusHandle {
     prometheus_global()
 }
 
@@ -300,7 +300,7 @@ fn autometrics_call(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
-pub fn run_autometrics(n: u64) {
+pub(crate) fn run_autometrics(n: u64) {
     for i in 0..n {
         black_box(autometrics_call(black_box(i)));
     }
@@ -314,11 +314,11 @@ impl fastrace::collector::Reporter for DiscardReporter {
     }
 }
 
-pub fn fastrace() {
+pub(crate) fn fastrace() {
     fastrace::set_reporter(DiscardReporter, fastrace::collector::Config::default());
 }
 
-pub fn run_fastrace(n: u64) {
+pub(crate) fn run_fastrace(n: u64) {
     use fastrace::prelude::{Span, SpanContext};
     for i in 0..n {
         let root = Span::root("fastrace_call", SpanContext::random());

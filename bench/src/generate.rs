@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-pub fn crate_of(dir: &str, kind: &str, count: &str) -> Result<(), String> {
+pub(crate) fn crate_of(dir: &str, kind: &str, count: &str) -> Result<(), String> {
     let count: usize = count.parse().map_err(|e| format!("count {count:?}: {e}"))?;
     let (dependency, attribute) = match kind {
         "observe" => (

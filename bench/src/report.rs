@@ -40,7 +40,7 @@ fn baseline(id: &str) -> Option<&'static str> {
     })
 }
 
-pub fn print(file: &str) -> Result<(), String> {
+pub(crate) fn print(file: &str) -> Result<(), String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
     let mut median: HashMap<&str, f64> = HashMap::new();
     let mut spread: HashMap<&str, (f64, f64)> = HashMap::new();

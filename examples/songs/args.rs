@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-pub const USAGE: &str = "\
+pub(crate) const USAGE: &str = "\
 songs: the example service of observe, observed at every layer
 
 usage: songs [--addr ADDR] [--demo] [--shutdown-timeout SECONDS]
@@ -29,12 +29,12 @@ const DEMO_ADDR: &str = "127.0.0.1:0";
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the command line asks for.
-pub enum Command {
+pub(crate) enum Command {
     Help,
     Run(Args),
 }
 
-pub struct Args {
+pub(crate) struct Args {
     pub addr: SocketAddr,
     pub demo: bool,
     pub shutdown_timeout: Duration,
@@ -42,7 +42,7 @@ pub struct Args {
 
 impl Command {
     /// Parses the words after the program name.
-    pub fn parse(words: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    pub(crate) fn parse(words: impl IntoIterator<Item = String>) -> Result<Command, String> {
         let mut addr = None;
         let mut demo = false;
         let mut shutdown_timeout = SHUTDOWN_TIMEOUT;

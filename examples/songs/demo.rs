@@ -24,7 +24,7 @@ const LOOKUPS: &str = "function_calls";
 /// recorded.
 const LOOKUPS_WITHIN: Duration = Duration::from_secs(10);
 
-pub struct Summary {
+pub(crate) struct Summary {
     /// Requests the demo sent, counted by the demo.
     sent: u64,
     /// Requests the server recorded, other than the demo's scrapes of `/metrics`.
@@ -86,7 +86,7 @@ async fn send(
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
-pub async fn drive(addr: SocketAddr) -> Result<Summary, Box<dyn std::error::Error>> {
+pub(crate) async fn drive(addr: SocketAddr) -> Result<Summary, Box<dyn std::error::Error>> {
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     let base = format!("http://{addr}");
     let trace_id = format!("{:032x}", fresh_trace_id());

@@ -10,19 +10,19 @@ use observe::observe;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct Song {
+pub(crate) struct Song {
     pub title: String,
     pub artist: String,
 }
 
 /// What the store records: its kind becomes the `event_type` label.
-pub struct Event<'a> {
+pub(crate) struct Event<'a> {
     pub kind: EventKind,
     pub song: &'a Song,
 }
 
 #[derive(Clone, Copy, Debug)]
-pub enum EventKind {
+pub(crate) enum EventKind {
     SongCreated,
 }
 
@@ -35,7 +35,7 @@ impl fmt::Display for EventKind {
 }
 
 #[derive(Debug)]
-pub struct StorageError(String);
+pub(crate) struct StorageError(String);
 
 impl fmt::Display for StorageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -45,14 +45,14 @@ impl fmt::Display for StorageError {
 
 impl std::error::Error for StorageError {}
 
-pub struct Repository {
+pub(crate) struct Repository {
     table: &'static str,
     songs: Mutex<HashMap<u64, Song>>,
     next_id: AtomicU64,
 }
 
 impl Repository {
-    pub fn new(table: &'static str) -> Self {
+    pub(crate) fn new(table: &'static str) -> Self {
         Repository {
             table,
             songs: Mutex::default(),

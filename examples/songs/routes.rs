@@ -16,13 +16,13 @@ use serde::Serialize;
 use crate::repository::{Event, EventKind, Repository, Song, StorageError};
 use crate::vendor::{self, VENDORS, VendorClient};
 
-pub struct AppState {
+pub(crate) struct AppState {
     repository: Repository,
     vendors: VendorClient,
 }
 
 impl AppState {
-    pub fn new(server: SocketAddr) -> Self {
+    pub(crate) fn new(server: SocketAddr) -> Self {
         AppState {
             repository: Repository::new("songs"),
             vendors: VendorClient::new(server),
@@ -30,7 +30,7 @@ impl AppState {
     }
 }
 
-pub fn router(state: Arc<AppState>, metrics: Metrics) -> Router {
+pub(crate) fn router(state: Arc<AppState>, metrics: Metrics) -> Router {
     Router::new()
         .route("/songs", post(create_song))
         .route("/songs/{id}", get(find_song))

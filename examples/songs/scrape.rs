@@ -4,25 +4,25 @@
 use std::collections::BTreeMap;
 
 /// One sample line: `name{labels} value`.
-pub struct Sample {
+pub(crate) struct Sample {
     name: String,
     labels: BTreeMap<String, String>,
     value: f64,
 }
 
 impl Sample {
-    pub fn label(&self, key: &str) -> Option<&str> {
+    pub(crate) fn label(&self, key: &str) -> Option<&str> {
         self.labels.get(key).map(String::as_str)
     }
 }
 
 /// The samples of a text exposition (comments and lines that do not parse are skipped).
-pub struct Scrape {
+pub(crate) struct Scrape {
     samples: Vec<Sample>,
 }
 
 impl Scrape {
-    pub fn parse(exposition: &str) -> Scrape {
+    pub(crate) fn parse(exposition: &str) -> Scrape {
         let samples = exposition
             .lines()
             .filter(|line| !line.starts_with('#'))
@@ -32,7 +32,7 @@ impl Scrape {
     }
 
     /// The sum of the samples named `name` whose labels `keep` accepts.
-    pub fn sum(&self, name: &str, keep: impl Fn(&Sample) -> bool) -> f64 {
+    pub(crate) fn sum(&self, name: &str, keep: impl Fn(&Sample) -> bool) -> f64 {
         self.samples
             .iter()
             .filter(|s| s.name == name && keep(s))
@@ -42,7 +42,7 @@ impl Scrape {
 
     /// Prometheus's `histogram_quantile(q, sum by (le) (<histogram>_bucket{…}))` over the
     /// series `keep` accepts: linear interpolation inside the bucket that holds the rank.
-    pub fn quantile(&self, q: f64, histogram: &str, keep: impl Fn(&Sample) -> bool) -> f64 {
+    pub(crate) fn quantile(&self, q: f64, histogram: &str, keep: impl Fn(&Sample) -> bool) -> f64 {
         let bucket = format!("{histogram}_bucket");
         let mut cumulative: BTreeMap<u64, (f64, f64)> = BTreeMap::new();
         for sample in self.samples.iter().filter(|s| s.name == bucket && keep(s)) {

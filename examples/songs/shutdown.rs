@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 /// Ctrl-C or SIGTERM.
-pub async fn signal() {
+pub(crate) async fn signal() {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut signal) => {
@@ -25,7 +25,7 @@ pub async fn signal() {
 /// Waits, at most `deadline`, for the server (told to shut down gracefully) to finish its
 /// requests in flight. Past it, the connections still open are left to the runtime, whose
 /// shutdown drops them: their spans close as cancelled.
-pub async fn finish(
+pub(crate) async fn finish(
     server: JoinHandle<std::io::Result<()>>,
     deadline: Duration,
 ) -> Result<(), Box<dyn std::error::Error>> {

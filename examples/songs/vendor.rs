@@ -15,20 +15,20 @@ use observe::observe;
 use serde::{Deserialize, Serialize};
 
 /// The vendors every new song is looked up at.
-pub const VENDORS: [&str; 2] = ["acme", "globex"];
+pub(crate) const VENDORS: [&str; 2] = ["acme", "globex"];
 
 /// The route of the stub vendor: [`offers`].
-pub const OFFERS_ROUTE: &str = "/vendors/{vendor}/offers";
+pub(crate) const OFFERS_ROUTE: &str = "/vendors/{vendor}/offers";
 
 #[derive(Debug, Deserialize, Serialize)]
-pub struct Offer {
+pub(crate) struct Offer {
     pub vendor: String,
     pub title: String,
     pub price_cents: u64,
 }
 
 #[derive(Debug)]
-pub struct VendorError(String);
+pub(crate) struct VendorError(String);
 
 impl fmt::Display for VendorError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -38,13 +38,13 @@ impl fmt::Display for VendorError {
 
 impl std::error::Error for VendorError {}
 
-pub struct VendorClient {
+pub(crate) struct VendorClient {
     base: String,
     http: Client<HttpConnector, Empty<Bytes>>,
 }
 
 impl VendorClient {
-    pub fn new(server: SocketAddr) -> Self {
+    pub(crate) fn new(server: SocketAddr) -> Self {
         VendorClient {
             base: format!("http://{server}"),
             http: Client::builder(TokioExecutor::new()).build_http(),
@@ -85,12 +85,15 @@ impl VendorClient {
 }
 
 #[derive(Deserialize)]
-pub struct OfferQuery {
+pub(crate) struct OfferQuery {
     title: String,
 }
 
 /// `GET /vendors/{vendor}/offers?title=…`: a deterministic price per vendor and title.
-pub async fn offers(Path(vendor): Path<String>, Query(query): Query<OfferQuery>) -> Json<Offer> {
+pub(crate) async fn offers(
+    Path(vendor): Path<String>,
+    Query(query): Query<OfferQuery>,
+) -> Json<Offer> {
     let price_cents = 99
         + query
             .title

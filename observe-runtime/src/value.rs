@@ -115,13 +115,7 @@ impl Text {
     #[inline]
     pub fn as_str(&self) -> &str {
         match &self.0 {
-            Repr::Inline { len, bytes } => {
-                let bytes = &bytes[..usize::from(*len)];
-                // SAFETY: an inline `Text` is only ever made by copying all the bytes of a
-                // `&str` (`From<&str>`) or whole `&str`s one after another (`TextWriter`),
-                // so `bytes[..len]` is valid UTF-8.
-                unsafe { std::str::from_utf8_unchecked(bytes) }
-            }
+            Repr::Inline { len, bytes } => inline_str(bytes, *len),
             Repr::Heap(text) => text,
         }
     }
@@ -181,9 +175,24 @@ impl fmt::Write for TextWriter {
 
 impl TextWriter {
     fn as_inline(&self) -> &str {
-        // Whole `&str`s only were copied in; never fails.
-        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+        inline_str(&self.bytes, self.len)
     }
+}
+
+/// The text of inline bytes: `bytes[..len]`, which the caller filled with whole `&str`s.
+///
+/// Unchecked, because `Text::as_str` runs for every label of every observation and the
+/// check would be a loop over the bytes each time; the one place that fills these buffers
+/// (`From<&str>` and `TextWriter::write_str`, which copy whole `&str`s) is what keeps it
+/// right.
+#[allow(unsafe_code)]
+#[inline]
+fn inline_str(bytes: &[u8; INLINE], len: u8) -> &str {
+    let bytes = &bytes[..usize::from(len)];
+    // SAFETY: inline buffers are only ever filled by copying all the bytes of a `&str`
+    // (`From<&str>`) or whole `&str`s one after another (`TextWriter::write_str`), and
+    // `len` counts exactly the bytes copied, so `bytes[..len]` is valid UTF-8.
+    unsafe { std::str::from_utf8_unchecked(bytes) }
 }
 
 impl Deref for Text {

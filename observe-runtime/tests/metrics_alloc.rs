@@ -3,6 +3,9 @@
 //! Counts this thread's allocations while spans are dropped (closed); span creation, which
 //! the context store pays for, is outside the counted region.
 
+// A counting global allocator: implementing `GlobalAlloc` takes `unsafe`.
+#![allow(unsafe_code)]
+
 mod metrics_support;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -18,15 +21,18 @@ thread_local! {
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
 
+// SAFETY: every call is forwarded unchanged to `System`, which upholds the contract.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // `try_with`: the thread-locals may be gone while a thread tears down.
         if COUNTING.try_with(Cell::get).unwrap_or(false) {
             let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
         }
+        // SAFETY: the caller's `layout` obligations are passed on to `System` as they are.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this `layout` (see `alloc`).
         unsafe { System.dealloc(ptr, layout) }
     }
 }

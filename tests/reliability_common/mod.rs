@@ -8,18 +8,22 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The variable that tells a child test which scenario it is.
-pub const CHILD_ENV: &str = "OBSERVE_RELIABILITY_CHILD";
+pub(crate) const CHILD_ENV: &str = "OBSERVE_RELIABILITY_CHILD";
 
 /// True when this process was started by [`run_child`] for the child test `name`. Child tests
 /// return at once otherwise, so that `cargo test -- --ignored` runs them harmlessly.
-pub fn is_child(name: &str) -> bool {
+pub(crate) fn is_child(name: &str) -> bool {
     std::env::var(CHILD_ENV).is_ok_and(|v| v == name)
 }
 
 /// Runs the `#[ignore]`d test `name` of this test binary in a child process with `envs`
 /// (and nothing of the parent's `RUST_LOG`/`OTEL_*`/`OBSERVE_*`), and returns its output with
 /// how long it took. Panics when the child does not finish within `limit`.
-pub fn run_child(name: &str, envs: &[(&str, String)], limit: Duration) -> (Output, Duration) {
+pub(crate) fn run_child(
+    name: &str,
+    envs: &[(&str, String)],
+    limit: Duration,
+) -> (Output, Duration) {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
         .args([
@@ -66,7 +70,7 @@ pub fn run_child(name: &str, envs: &[(&str, String)], limit: Duration) -> (Outpu
 }
 
 /// Asserts the child succeeded, showing its stderr (and stdout tail) otherwise.
-pub fn assert_success(name: &str, output: &Output) {
+pub(crate) fn assert_success(name: &str, output: &Output) {
     if !output.status.success() {
         let stdout = String::from_utf8_lossy(&output.stdout);
         let tail: Vec<&str> = stdout.lines().rev().take(40).collect();
@@ -80,7 +84,7 @@ pub fn assert_success(name: &str, output: &Output) {
 }
 
 /// Lines the child reported as `REPORT key=value` on stdout (figures for RELIABILITY.md).
-pub fn reports(output: &Output) -> BTreeMap<String, String> {
+pub(crate) fn reports(output: &Output) -> BTreeMap<String, String> {
     String::from_utf8_lossy(&output.stdout)
         .lines()
         // libtest may print `test name ... ` on the same line first.
@@ -91,13 +95,13 @@ pub fn reports(output: &Output) -> BTreeMap<String, String> {
 }
 
 /// Prints a figure in a form [`reports`] reads back (and a human can grep).
-pub fn report(key: &str, value: impl std::fmt::Display) {
+pub(crate) fn report(key: &str, value: impl std::fmt::Display) {
     println!("REPORT {key}={value}");
 }
 
 /// The value of the sample whose name-and-labels part is exactly `series`
 /// (e.g. `x_total{a="1",result="ok"}`).
-pub fn sample(exposition: &str, series: &str) -> Option<f64> {
+pub(crate) fn sample(exposition: &str, series: &str) -> Option<f64> {
     exposition.lines().find_map(|l| {
         let (name, value) = l.rsplit_once(' ')?;
         (name == series).then(|| value.parse().ok())?
@@ -105,7 +109,7 @@ pub fn sample(exposition: &str, series: &str) -> Option<f64> {
 }
 
 /// Every sample of `metric` (exact name, any labels) as `(labels, value)`.
-pub fn samples(exposition: &str, metric: &str) -> Vec<(String, f64)> {
+pub(crate) fn samples(exposition: &str, metric: &str) -> Vec<(String, f64)> {
     exposition
         .lines()
         .filter(|l| !l.starts_with('#'))
@@ -121,7 +125,7 @@ pub fn samples(exposition: &str, metric: &str) -> Vec<(String, f64)> {
 }
 
 /// Resident set size of this process, in bytes (`/proc/self/statm`).
-pub fn rss_bytes() -> u64 {
+pub(crate) fn rss_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
     let resident: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
     // SAFETY-free: the page size on Linux x86_64/aarch64 test machines is read from the
@@ -143,7 +147,7 @@ fn page_size() -> u64 {
 
 /// The TCP sockets in LISTEN state that this process holds, as `ip:port` strings
 /// (from `/proc/net/tcp{,6}`, matched against the socket inodes in `/proc/self/fd`).
-pub fn listening_sockets() -> Vec<String> {
+pub(crate) fn listening_sockets() -> Vec<String> {
     let inodes: Vec<String> = std::fs::read_dir("/proc/self/fd")
         .unwrap()
         .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
@@ -194,7 +198,7 @@ fn decode_proc_addr(hex: &str) -> String {
 /// A panic hook that says nothing, for children that panic on purpose many times.
 /// Only panics whose message contains one of `expected` are silenced; any other (a failed
 /// assertion) is reported as usual.
-pub fn silence_panics(expected: &'static [&'static str]) {
+pub(crate) fn silence_panics(expected: &'static [&'static str]) {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let payload = info.payload();
@@ -210,7 +214,7 @@ pub fn silence_panics(expected: &'static [&'static str]) {
 }
 
 /// A free TCP port on 127.0.0.1 (bound, then released).
-pub fn free_port() -> std::net::SocketAddr {
+pub(crate) fn free_port() -> std::net::SocketAddr {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap()
 }

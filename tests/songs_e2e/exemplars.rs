@@ -12,14 +12,18 @@ use crate::support::{http, url_encode};
 
 /// One stored exemplar: the series it is on, and the ids it names.
 #[derive(Debug)]
-pub struct Stored {
+pub(crate) struct Stored {
     pub series: serde_json::Value,
     pub trace_id: String,
     pub span_id: String,
 }
 
 /// The exemplars Prometheus holds for `query` from the last `window` until now.
-pub fn query_exemplars(prometheus: SocketAddr, query: &str, window: Duration) -> Vec<Stored> {
+pub(crate) fn query_exemplars(
+    prometheus: SocketAddr,
+    query: &str,
+    window: Duration,
+) -> Vec<Stored> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
     let (start, end) = ((now - window).as_secs(), now.as_secs() + 1);
     let (status, body) = http(

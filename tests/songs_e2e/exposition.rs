@@ -6,18 +6,18 @@
 
 use std::collections::BTreeMap;
 
-pub type Labels = BTreeMap<String, String>;
+pub(crate) type Labels = BTreeMap<String, String>;
 
 /// `# {trace_id="…",span_id="…"} value [timestamp]` after a sample.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Exemplar {
+pub(crate) struct Exemplar {
     pub labels: Labels,
     pub value: f64,
 }
 
 /// One sample line: `name{labels} value [timestamp] [# exemplar]`.
 #[derive(Clone, Debug)]
-pub struct Sample {
+pub(crate) struct Sample {
     pub name: String,
     pub labels: Labels,
     pub value: f64,
@@ -27,7 +27,7 @@ pub struct Sample {
 /// A histogram series: upper bounds (without `+Inf`) and the cumulative count at each, then
 /// the `+Inf` count, the sum, and the exemplars of its buckets.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Histogram {
+pub(crate) struct Histogram {
     pub bounds: Vec<f64>,
     pub cumulative: Vec<u64>,
     pub count: u64,
@@ -36,10 +36,10 @@ pub struct Histogram {
 }
 
 /// A series: metric name and labels (without `le`).
-pub type Series = (String, Labels);
+pub(crate) type Series = (String, Labels);
 
 /// Every sample of `text`; a line that is neither a comment nor a sample fails the test.
-pub fn samples(text: &str) -> Vec<Sample> {
+pub(crate) fn samples(text: &str) -> Vec<Sample> {
     text.lines()
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
         .map(|line| sample(line).unwrap_or_else(|| panic!("not a sample line: {line}")))
@@ -47,7 +47,7 @@ pub fn samples(text: &str) -> Vec<Sample> {
 }
 
 /// The counters: every `_total` sample, by series, with its exemplar.
-pub fn counters(samples: &[Sample]) -> BTreeMap<Series, (f64, Option<Exemplar>)> {
+pub(crate) fn counters(samples: &[Sample]) -> BTreeMap<Series, (f64, Option<Exemplar>)> {
     samples
         .iter()
         .filter(|s| s.name.ends_with("_total"))
@@ -61,7 +61,7 @@ pub fn counters(samples: &[Sample]) -> BTreeMap<Series, (f64, Option<Exemplar>)>
 }
 
 /// The histograms, by series named without the `_bucket` suffix.
-pub fn histograms(samples: &[Sample]) -> BTreeMap<Series, Histogram> {
+pub(crate) fn histograms(samples: &[Sample]) -> BTreeMap<Series, Histogram> {
     let mut out: BTreeMap<Series, Histogram> = BTreeMap::new();
     for s in samples {
         if let Some(base) = s.name.strip_suffix("_bucket") {

@@ -11,20 +11,20 @@ use std::time::{Duration, Instant};
 use observe_testkit::logfmt::parse_line;
 
 /// A child process that is stopped (SIGKILL) however the test ends.
-pub struct Running {
+pub(crate) struct Running {
     pub name: &'static str,
     pub child: Child,
 }
 
 impl Running {
-    pub fn spawn(name: &'static str, command: &mut Command) -> Running {
+    pub(crate) fn spawn(name: &'static str, command: &mut Command) -> Running {
         let child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
         Running { name, child }
     }
 
-    pub fn sigterm(&self) {
+    pub(crate) fn sigterm(&self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -33,7 +33,7 @@ impl Running {
     }
 
     /// Waits for the exit, killing the child and failing the test past `within`.
-    pub fn wait(&mut self, within: Duration) -> ExitStatus {
+    pub(crate) fn wait(&mut self, within: Duration) -> ExitStatus {
         let deadline = Instant::now() + within;
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
@@ -49,7 +49,7 @@ impl Running {
     }
 
     /// SIGTERM and wait: the songs service flushes its logs and spans on the way out.
-    pub fn terminate(&mut self, within: Duration) -> ExitStatus {
+    pub(crate) fn terminate(&mut self, within: Duration) -> ExitStatus {
         self.sigterm();
         self.wait(within)
     }
@@ -65,17 +65,17 @@ impl Drop for Running {
 }
 
 /// A scratch directory of this test process, removed when dropped.
-pub struct Scratch(pub PathBuf);
+pub(crate) struct Scratch(pub PathBuf);
 
 impl Scratch {
-    pub fn new(test: &str) -> Scratch {
+    pub(crate) fn new(test: &str) -> Scratch {
         let dir = std::env::temp_dir().join(format!("observe-songs-{test}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         Scratch(dir)
     }
 
-    pub fn file(&self, name: &str) -> (PathBuf, File) {
+    pub(crate) fn file(&self, name: &str) -> (PathBuf, File) {
         let path = self.0.join(name);
         let file = File::create(&path).unwrap();
         (path, file)
@@ -88,7 +88,7 @@ impl Drop for Scratch {
     }
 }
 
-pub fn free_addr() -> SocketAddr {
+pub(crate) fn free_addr() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -96,7 +96,7 @@ pub fn free_addr() -> SocketAddr {
 }
 
 /// A minimal HTTP/1.0 client: no keep-alive, no chunking, nothing to hide a failure.
-pub fn http(
+pub(crate) fn http(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -132,7 +132,7 @@ pub fn http(
 }
 
 /// `text` as a URL query value: everything but ASCII letters and digits percent-encoded.
-pub fn url_encode(text: &str) -> String {
+pub(crate) fn url_encode(text: &str) -> String {
     text.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() {
@@ -144,7 +144,11 @@ pub fn url_encode(text: &str) -> String {
         .collect()
 }
 
-pub fn wait_until<T>(what: &str, within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn wait_until<T>(
+    what: &str,
+    within: Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> T {
     let deadline = Instant::now() + within;
     loop {
         if let Some(value) = check() {
@@ -156,7 +160,7 @@ pub fn wait_until<T>(what: &str, within: Duration, mut check: impl FnMut() -> Op
 }
 
 /// The songs example, built by `cargo build --example songs` next to this test binary.
-pub fn songs() -> Command {
+pub(crate) fn songs() -> Command {
     // target/<profile>/deps/songs_e2e-… → target/<profile>/examples/songs
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(Path::parent).unwrap();
@@ -177,23 +181,23 @@ pub fn songs() -> Command {
 
 /// One logfmt line, as `(key, value)` pairs.
 #[derive(Debug)]
-pub struct Line(pub Vec<(String, String)>);
+pub(crate) struct Line(pub Vec<(String, String)>);
 
 impl Line {
-    pub fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn is(&self, key: &str, value: &str) -> bool {
+    pub(crate) fn is(&self, key: &str, value: &str) -> bool {
         self.get(key) == Some(value)
     }
 }
 
 /// Every line of a log file, each of which must parse as observe's logfmt.
-pub fn log_lines(path: &Path) -> Vec<Line> {
+pub(crate) fn log_lines(path: &Path) -> Vec<Line> {
     let text = std::fs::read_to_string(path).unwrap();
     assert!(
         text.is_empty() || text.ends_with('\n'),

@@ -6,12 +6,12 @@ use std::net::SocketAddr;
 use crate::support::http;
 
 /// The caller's trace that the first `POST /songs` continues.
-pub const INCOMING_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
-pub const INCOMING_PARENT: &str = "00f067aa0ba902b7";
+pub(crate) const INCOMING_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+pub(crate) const INCOMING_PARENT: &str = "00f067aa0ba902b7";
 
 /// `(http.route, method, status, requests)` once [`mixed`] ran and every vendor look-up it
 /// spawned finished: two look-ups (two calls to the vendor route) per created song.
-pub const REQUESTS: [(&str, &str, &str, u64); 5] = [
+pub(crate) const REQUESTS: [(&str, &str, &str, u64); 5] = [
     ("/songs", "POST", "201", 5),
     ("/songs", "POST", "500", 2),
     ("/songs/{id}", "GET", "200", 3),
@@ -20,11 +20,11 @@ pub const REQUESTS: [(&str, &str, &str, u64); 5] = [
 ];
 
 /// The vendor look-ups [`mixed`] spawns: two per created song.
-pub const LOOKUPS: u64 = 10;
+pub(crate) const LOOKUPS: u64 = 10;
 
 /// Sends the traffic of [`REQUESTS`], asserting each answer; the first song continues
 /// [`INCOMING_TRACE`].
-pub fn mixed(app: SocketAddr) {
+pub(crate) fn mixed(app: SocketAddr) {
     let json = [("content-type", "application/json")];
     let traceparent = format!("00-{INCOMING_TRACE}-{INCOMING_PARENT}-01");
     let traced = [

@@ -15,10 +15,10 @@ use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
 use tracing_subscriber::registry::LookupSpan;
 
 #[derive(Clone, Debug, Default)]
-pub struct Fields(pub BTreeMap<String, String>);
+pub(crate) struct Fields(pub BTreeMap<String, String>);
 
 impl Fields {
-    pub fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.0.get(key).map(String::as_str)
     }
 }
@@ -33,14 +33,14 @@ impl Visit for Fields {
 }
 
 #[derive(Clone, Debug)]
-pub struct CapturedEvent {
+pub(crate) struct CapturedEvent {
     pub level: Level,
     pub target: String,
     pub fields: Fields,
 }
 
 #[derive(Clone, Debug)]
-pub struct CapturedSpan {
+pub(crate) struct CapturedSpan {
     pub id: u64,
     pub name: String,
     pub level: Level,
@@ -55,21 +55,21 @@ pub struct CapturedSpan {
 }
 
 impl CapturedSpan {
-    pub fn field(&self, key: &str) -> Option<&str> {
+    pub(crate) fn field(&self, key: &str) -> Option<&str> {
         self.fields.get(key)
     }
 }
 
 #[derive(Clone, Default)]
-pub struct Captured(Arc<Mutex<Vec<CapturedSpan>>>);
+pub(crate) struct Captured(Arc<Mutex<Vec<CapturedSpan>>>);
 
 impl Captured {
-    pub fn spans(&self) -> Vec<CapturedSpan> {
+    pub(crate) fn spans(&self) -> Vec<CapturedSpan> {
         self.0.lock().unwrap().clone()
     }
 
     /// The one span called `name`; panics if there is not exactly one.
-    pub fn span(&self, name: &str) -> CapturedSpan {
+    pub(crate) fn span(&self, name: &str) -> CapturedSpan {
         let spans: Vec<_> = self
             .spans()
             .into_iter()
@@ -87,7 +87,7 @@ impl Captured {
     }
 }
 
-pub struct CaptureLayer(pub Captured);
+pub(crate) struct CaptureLayer(pub Captured);
 
 impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for CaptureLayer {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
@@ -150,7 +150,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for CaptureLayer {
 }
 
 /// Runs `f` with a capturing subscriber, behind `filter`, as this thread's default.
-pub fn capture_filtered<R, F>(filter: F, f: impl FnOnce() -> R) -> (R, Captured)
+pub(crate) fn capture_filtered<R, F>(filter: F, f: impl FnOnce() -> R) -> (R, Captured)
 where
     F: Layer<tracing_subscriber::layer::Layered<CaptureLayer, tracing_subscriber::Registry>>
         + Send
@@ -166,7 +166,7 @@ where
 }
 
 /// Runs `f` with a capturing subscriber as this thread's default and returns what it saw.
-pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Captured) {
+pub(crate) fn capture<R>(f: impl FnOnce() -> R) -> (R, Captured) {
     let captured = Captured::default();
     let subscriber = tracing_subscriber::registry().with(CaptureLayer(captured.clone()));
     let result = tracing::subscriber::with_default(subscriber, f);
@@ -174,7 +174,9 @@ pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Captured) {
 }
 
 /// Runs an async test body on a current-thread runtime under a capturing subscriber.
-pub fn capture_async<F: std::future::Future>(f: impl FnOnce() -> F) -> (F::Output, Captured) {
+pub(crate) fn capture_async<F: std::future::Future>(
+    f: impl FnOnce() -> F,
+) -> (F::Output, Captured) {
     capture(|| {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -12,20 +12,20 @@ use axum::routing::post;
 
 /// A call's header fields, names in lowercase (as HTTP/1.1 servers hand them over), in the
 /// order they came.
-pub type Fields = Vec<(String, String)>;
+pub(crate) type Fields = Vec<(String, String)>;
 
 /// Every arrival of each call: a call that came twice shows as two entries.
 type Calls = Arc<Mutex<HashMap<String, Vec<Fields>>>>;
 
 #[derive(Clone)]
-pub struct Capture {
+pub(crate) struct Capture {
     addr: SocketAddr,
     calls: Calls,
 }
 
 impl Capture {
     /// Serves on `listener` from the current tokio runtime.
-    pub fn serve(listener: std::net::TcpListener) -> Capture {
+    pub(crate) fn serve(listener: std::net::TcpListener) -> Capture {
         let addr = listener.local_addr().unwrap();
         let calls = Calls::default();
         let app = Router::new()
@@ -37,12 +37,12 @@ impl Capture {
     }
 
     /// The URL a call named `id` is made to.
-    pub fn url(&self, id: &str) -> String {
+    pub(crate) fn url(&self, id: &str) -> String {
         format!("http://{}/calls/{id}", self.addr)
     }
 
     /// The header fields of each arrival of the call named `id`.
-    pub fn take(&self, id: &str) -> Vec<Fields> {
+    pub(crate) fn take(&self, id: &str) -> Vec<Fields> {
         self.calls.lock().unwrap().remove(id).unwrap_or_default()
     }
 }

@@ -32,7 +32,7 @@ fn restarts_with(harness: &Harness, value: &str) {
         .restarts(&[TRACE]);
 }
 
-pub fn a_valid_traceparent_is_continued(harness: &Harness) {
+pub(crate) fn a_valid_traceparent_is_continued(harness: &Harness) {
     let sampled = harness.send(&[("traceparent", &valid())], 1);
     sampled.continues(TRACE, PARENT, true);
     assert_eq!(sampled.tracestate(), None, "none came, none is sent");
@@ -44,7 +44,7 @@ pub fn a_valid_traceparent_is_continued(harness: &Harness) {
         .continues(TRACE, PARENT, false);
 }
 
-pub fn a_request_without_trace_context_starts_a_trace(harness: &Harness) {
+pub(crate) fn a_request_without_trace_context_starts_a_trace(harness: &Harness) {
     let first = harness.send(&[], 1);
     first.restarts(&[TRACE]);
     let second = harness.send(&[], 1);
@@ -56,7 +56,7 @@ pub fn a_request_without_trace_context_starts_a_trace(harness: &Harness) {
     );
 }
 
-pub fn traceparent_fields_of_the_wrong_length_start_a_new_trace(harness: &Harness) {
+pub(crate) fn traceparent_fields_of_the_wrong_length_start_a_new_trace(harness: &Harness) {
     for value in [
         // version
         traceparent("0", TRACE, PARENT, "01"),
@@ -82,7 +82,7 @@ pub fn traceparent_fields_of_the_wrong_length_start_a_new_trace(harness: &Harnes
     }
 }
 
-pub fn traceparent_characters_other_than_lowercase_hex_start_a_new_trace(harness: &Harness) {
+pub(crate) fn traceparent_characters_other_than_lowercase_hex_start_a_new_trace(harness: &Harness) {
     let upper_trace = TRACE.to_uppercase();
     let upper_parent = PARENT.to_uppercase();
     for value in [
@@ -114,18 +114,18 @@ pub fn traceparent_characters_other_than_lowercase_hex_start_a_new_trace(harness
     }
 }
 
-pub fn version_ff_starts_a_new_trace(harness: &Harness) {
+pub(crate) fn version_ff_starts_a_new_trace(harness: &Harness) {
     restarts_with(harness, &traceparent("ff", TRACE, PARENT, "01"));
     restarts_with(harness, &format!("ff-{TRACE}-{PARENT}-01-more"));
 }
 
-pub fn version_00_with_trailing_data_starts_a_new_trace(harness: &Harness) {
+pub(crate) fn version_00_with_trailing_data_starts_a_new_trace(harness: &Harness) {
     for tail in [".", "-", "-more-fields", "0", " x"] {
         restarts_with(harness, &format!("{}{tail}", valid()));
     }
 }
 
-pub fn a_later_version_is_read_by_its_version_00_prefix(harness: &Harness) {
+pub(crate) fn a_later_version_is_read_by_its_version_00_prefix(harness: &Harness) {
     // Version 00 is what the service writes, whatever version it read (checked on every call).
     for value in [
         traceparent("cc", TRACE, PARENT, "01"),
@@ -153,7 +153,7 @@ pub fn a_later_version_is_read_by_its_version_00_prefix(harness: &Harness) {
     }
 }
 
-pub fn all_zero_ids_start_a_new_trace(harness: &Harness) {
+pub(crate) fn all_zero_ids_start_a_new_trace(harness: &Harness) {
     let zero_trace = "0".repeat(32);
     harness
         .send(
@@ -168,7 +168,7 @@ pub fn all_zero_ids_start_a_new_trace(harness: &Harness) {
     );
 }
 
-pub fn blanks_around_traceparent_are_ignored(harness: &Harness) {
+pub(crate) fn blanks_around_traceparent_are_ignored(harness: &Harness) {
     // The whole stack: hyper already strips blanks around a field value, so observe's own
     // trimming (for values that come another way) is held by its unit tests.
     let tp = valid();
@@ -186,7 +186,7 @@ pub fn blanks_around_traceparent_are_ignored(harness: &Harness) {
     }
 }
 
-pub fn a_repeated_traceparent_starts_a_new_trace(harness: &Harness) {
+pub(crate) fn a_repeated_traceparent_starts_a_new_trace(harness: &Harness) {
     let tp = valid();
     let other_trace = "1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f60";
     let other = traceparent("00", other_trace, PARENT, "01");
@@ -221,7 +221,7 @@ pub fn a_repeated_traceparent_starts_a_new_trace(harness: &Harness) {
     restarts_with(harness, &format!("{tp},{tp}"));
 }
 
-pub fn header_names_are_case_insensitive(harness: &Harness) {
+pub(crate) fn header_names_are_case_insensitive(harness: &Harness) {
     let tp = valid();
     for name in ["TraceParent", "TRACEPARENT", "tRACEpARENT"] {
         harness
@@ -235,7 +235,7 @@ pub fn header_names_are_case_insensitive(harness: &Harness) {
     }
 }
 
-pub fn other_header_names_are_not_read(harness: &Harness) {
+pub(crate) fn other_header_names_are_not_read(harness: &Harness) {
     let tp = valid();
     for name in [
         "trace-parent",
@@ -253,7 +253,7 @@ pub fn other_header_names_are_not_read(harness: &Harness) {
     }
 }
 
-pub fn tracestate_is_passed_on_with_the_trace(harness: &Harness) {
+pub(crate) fn tracestate_is_passed_on_with_the_trace(harness: &Harness) {
     let list = "shop=9f2,ledger@acme=x:1/y,z=  spaced value";
     let exchange = with_tracestate(harness, &[list]);
     assert_eq!(exchange.tracestate(), Some(list));
@@ -272,7 +272,7 @@ pub fn tracestate_is_passed_on_with_the_trace(harness: &Harness) {
     assert_eq!(exchange.tracestate(), Some("shop=9f2"));
 }
 
-pub fn tracestate_without_a_valid_traceparent_is_dropped(harness: &Harness) {
+pub(crate) fn tracestate_without_a_valid_traceparent_is_dropped(harness: &Harness) {
     let tp = valid();
     let invalid = traceparent("00", TRACE, PARENT, "1");
     for fields in [
@@ -285,7 +285,7 @@ pub fn tracestate_without_a_valid_traceparent_is_dropped(harness: &Harness) {
     }
 }
 
-pub fn tracestate_fields_are_combined_in_order(harness: &Harness) {
+pub(crate) fn tracestate_fields_are_combined_in_order(harness: &Harness) {
     let exchange = with_tracestate(harness, &["a=1,b=2", "c=3,d=4", "e=5"]);
     assert_eq!(exchange.tracestate(), Some("a=1,b=2,c=3,d=4,e=5"));
 
@@ -304,7 +304,7 @@ pub fn tracestate_fields_are_combined_in_order(harness: &Harness) {
     assert_eq!(exchange.tracestate(), Some("z=1,y=2,x=3"));
 }
 
-pub fn every_allowed_tracestate_character_passes(harness: &Harness) {
+pub(crate) fn every_allowed_tracestate_character_passes(harness: &Harness) {
     let key: String = ('a'..='z')
         .chain('0'..='9')
         .chain(['_', '-', '*', '/'])
@@ -326,7 +326,7 @@ pub fn every_allowed_tracestate_character_passes(harness: &Harness) {
     }
 }
 
-pub fn blanks_and_empty_members_in_tracestate_are_dropped(harness: &Harness) {
+pub(crate) fn blanks_and_empty_members_in_tracestate_are_dropped(harness: &Harness) {
     for field in [
         "a=1 ,b=2",
         "a=1, b=2",
@@ -345,7 +345,7 @@ pub fn blanks_and_empty_members_in_tracestate_are_dropped(harness: &Harness) {
     }
 }
 
-pub fn vendor_keys_pass_and_a_key_starting_with_at_drops_the_list(harness: &Harness) {
+pub(crate) fn vendor_keys_pass_and_a_key_starting_with_at_drops_the_list(harness: &Harness) {
     for key in [
         "tenant@system",
         "t@s",
@@ -369,7 +369,7 @@ pub fn vendor_keys_pass_and_a_key_starting_with_at_drops_the_list(harness: &Harn
     }
 }
 
-pub fn tracestate_key_and_value_length_limits(harness: &Harness) {
+pub(crate) fn tracestate_key_and_value_length_limits(harness: &Harness) {
     let key_256 = "k".repeat(256);
     let vendor_key_256 = format!("{}@{}", "t".repeat(241), "s".repeat(14));
     let value_256 = "v".repeat(256);
@@ -394,7 +394,7 @@ pub fn tracestate_key_and_value_length_limits(harness: &Harness) {
     }
 }
 
-pub fn thirty_two_members_pass_and_thirty_three_drop_the_list(harness: &Harness) {
+pub(crate) fn thirty_two_members_pass_and_thirty_three_drop_the_list(harness: &Harness) {
     let members: Vec<String> = (1..=33).map(|i| format!("m{i}={i}")).collect();
     // In four fields, as 10 + 10 + 10 + the rest.
     let fields = |n: usize| -> Vec<String> {
@@ -414,7 +414,7 @@ pub fn thirty_two_members_pass_and_thirty_three_drop_the_list(harness: &Harness)
     assert_eq!(with_tracestate(harness, &thirty_three).tracestate(), None);
 }
 
-pub fn an_invalid_member_drops_the_whole_tracestate(harness: &Harness) {
+pub(crate) fn an_invalid_member_drops_the_whole_tracestate(harness: &Harness) {
     for member in [
         "Upper=1",
         "k =1",
@@ -446,7 +446,7 @@ pub fn an_invalid_member_drops_the_whole_tracestate(harness: &Harness) {
     }
 }
 
-pub fn a_repeated_tracestate_key_keeps_its_first_member(harness: &Harness) {
+pub(crate) fn a_repeated_tracestate_key_keeps_its_first_member(harness: &Harness) {
     for (fields, passed) in [
         (&["k=1,k=2"][..], "k=1"),
         (&["k=1,k=1"][..], "k=1"),
@@ -461,7 +461,7 @@ pub fn a_repeated_tracestate_key_keeps_its_first_member(harness: &Harness) {
     }
 }
 
-pub fn an_empty_tracestate_is_never_sent(harness: &Harness) {
+pub(crate) fn an_empty_tracestate_is_never_sent(harness: &Harness) {
     for (fields, passed) in [
         (&[""][..], None),
         (&[" "][..], None),
@@ -481,7 +481,7 @@ pub fn an_empty_tracestate_is_never_sent(harness: &Harness) {
     }
 }
 
-pub fn several_calls_share_one_trace_with_distinct_parents(harness: &Harness) {
+pub(crate) fn several_calls_share_one_trace_with_distinct_parents(harness: &Harness) {
     // `check_calls` holds each call to the request's trace and to its own parent id.
     let distinct = |exchange: &Exchange<'_>| {
         let mut ids = exchange.parent_ids();
@@ -511,7 +511,7 @@ pub fn several_calls_share_one_trace_with_distinct_parents(harness: &Harness) {
 
 /// Trace Context Level 2: a caller's `random-trace-id` flag goes on with its trace id,
 /// and only then (the W3C suite's `test_propagates_random_flag`).
-pub fn the_random_flag_is_kept(harness: &Harness) {
+pub(crate) fn the_random_flag_is_kept(harness: &Harness) {
     for (sent, kept) in [("02", "02"), ("03", "03"), ("01", "01"), ("00", "00")] {
         let tp = traceparent("00", TRACE, PARENT, sent);
         let exchange = harness.send(&[("traceparent", tp.as_str())], 1);

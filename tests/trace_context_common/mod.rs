@@ -11,9 +11,9 @@
 //! `init` is once per process: a binary starts one [`Harness`] and its tests share it,
 //! telling their requests apart by `x-request-id` and their calls by path.
 
-pub mod capture;
-pub mod cases;
-pub mod client;
+pub(crate) mod capture;
+pub(crate) mod cases;
+pub(crate) mod client;
 
 // The service under test is the example itself, as users read it; the tests serve its
 // `app()` under their own `init` (its `main` and argument parsing go unused here).
@@ -78,14 +78,14 @@ pub(crate) use trace_context_tests;
 
 /// Whether the harness exports spans, and where to.
 #[allow(dead_code)] // each binary starts one of them
-pub enum Export {
+pub(crate) enum Export {
     Off,
     /// To a real OTLP/HTTP receiver on 127.0.0.1.
     On,
 }
 
 /// The service, its callee and everything observe wrote.
-pub struct Harness {
+pub(crate) struct Harness {
     service: SocketAddr,
     capture: Capture,
     logs: MemorySink,
@@ -98,7 +98,7 @@ impl Harness {
     /// Installs observe (`init`) and serves the example's app and the capture server from a
     /// runtime of their own. Every setting the checks rely on is set here, so that the
     /// environment the tests run in cannot change it.
-    pub fn start(export: Export) -> Harness {
+    pub(crate) fn start(export: Export) -> Harness {
         let logs = MemorySink::default();
         let config = Config::new()
             .service_name("trace-context-tests")
@@ -151,7 +151,7 @@ impl Harness {
     /// Sends the service a request with `fields` (after its `x-request-id`) that asks for
     /// `calls` calls to the capture server, and gathers what came of it. Every exchange is
     /// checked for what holds whatever the fields: see [`Exchange::check_calls`].
-    pub fn send(&self, fields: &[(&str, &str)], calls: usize) -> Exchange<'_> {
+    pub(crate) fn send(&self, fields: &[(&str, &str)], calls: usize) -> Exchange<'_> {
         let n = self.next_request.fetch_add(1, Ordering::Relaxed);
         let request_id = format!("w3c-{n}");
         let urls: Vec<String> = (0..calls)
@@ -261,7 +261,7 @@ fn value<'a>(line: &'a Line, key: &str) -> Option<&'a str> {
 
 /// A `traceparent` the service sent, checked to be version 00 to the letter.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sent {
+pub(crate) struct Sent {
     pub trace_id: String,
     pub parent_id: String,
     pub flags: String,
@@ -294,7 +294,7 @@ impl Sent {
 }
 
 /// One request to the service and all that came of it.
-pub struct Exchange<'h> {
+pub(crate) struct Exchange<'h> {
     harness: &'h Harness,
     sent: Fields,
     /// The header fields of each call, in the order the calls were asked for.
@@ -365,7 +365,7 @@ impl Exchange<'_> {
     }
 
     /// The `traceparent` call `call` arrived with.
-    pub fn traceparent(&self, call: usize) -> Sent {
+    pub(crate) fn traceparent(&self, call: usize) -> Sent {
         match self.fields(call, "traceparent")[..] {
             [only] => Sent::parse(only),
             ref fields => panic!("call {call} of {:?}: traceparent {fields:?}", self.sent),
@@ -373,17 +373,17 @@ impl Exchange<'_> {
     }
 
     /// The request's trace id (on its log lines and sent with every call).
-    pub fn trace_id(&self) -> &str {
+    pub(crate) fn trace_id(&self) -> &str {
         self.server_value("trace_id")
     }
 
     /// The `tracestate` passed on with every call, if any.
-    pub fn tracestate(&self) -> Option<&str> {
+    pub(crate) fn tracestate(&self) -> Option<&str> {
         self.fields(0, "tracestate").first().copied()
     }
 
     /// The parent ids each call was sent.
-    pub fn parent_ids(&self) -> Vec<String> {
+    pub(crate) fn parent_ids(&self) -> Vec<String> {
         (0..self.arrived.len())
             .map(|i| self.traceparent(i).parent_id)
             .collect()
@@ -391,7 +391,7 @@ impl Exchange<'_> {
 
     /// The request continued the caller's trace: same trace id, the caller's span as the
     /// server span's parent, the caller's `sampled` flag, a new parent id for each call.
-    pub fn continues(&self, trace_id: &str, parent_id: &str, sampled: bool) -> &Self {
+    pub(crate) fn continues(&self, trace_id: &str, parent_id: &str, sampled: bool) -> &Self {
         let context = format!("{:?}", self.sent);
         assert_eq!(self.trace_id(), trace_id, "{context}: the caller's trace");
         assert_eq!(
@@ -415,7 +415,7 @@ impl Exchange<'_> {
     /// The request started a new trace: none of the `refused` trace ids, no parent,
     /// no `tracestate`, sampled (every root is, with the sampler the harness sets) and
     /// flagged random (Level 2: observe draws all 128 bits of a new trace id).
-    pub fn restarts(&self, refused: &[&str]) -> &Self {
+    pub(crate) fn restarts(&self, refused: &[&str]) -> &Self {
         let context = format!("{:?}", self.sent);
         assert!(
             !refused.contains(&self.trace_id()),
@@ -442,7 +442,7 @@ impl Exchange<'_> {
     /// only lists whose every key it reads as a Level 1 key (and 0.33 refuses a 14-character
     /// system id, which Level 1 allows); observe propagates Level 2 keys (`ab@@cd`), and
     /// exports such a list as no `trace_state`.
-    pub fn exported_tracestate(&self) -> String {
+    pub(crate) fn exported_tracestate(&self) -> String {
         let Some(list) = self.tracestate() else {
             return String::new();
         };

@@ -27,9 +27,11 @@
 //! ```
 
 mod traceparent;
-
-pub(crate) use traceparent::flags as trace_flags;
 mod tracestate;
+
+// Only the OTLP span conversion needs the flag byte itself.
+#[cfg(feature = "otlp")]
+pub(crate) use traceparent::flags as trace_flags;
 
 use std::fmt;
 use std::sync::Arc;

@@ -21,11 +21,11 @@ use observe_runtime::metrics::{Metrics, MetricsConfig};
 use observe_testkit::logfmt::parse_line;
 
 /// A secret planted in every credential header; it must appear in no output.
-pub const SECRET: &str = "s3cr3t-SHOULD-NEVER-APPEAR";
+pub(crate) const SECRET: &str = "s3cr3t-SHOULD-NEVER-APPEAR";
 
 /// The routes every test server has. `/trusted/...` is behind a layer that trusts
 /// `x-forwarded-for`; the rest are behind the default one.
-pub fn app() -> Router {
+pub(crate) fn app() -> Router {
     let default = Router::new()
         .route("/users/{id}", routing::get(user))
         .route("/status/{code}", routing::get(status))
@@ -73,12 +73,12 @@ async fn outgoing() -> String {
 }
 
 /// The server, on a runtime of its own; lives for the whole test binary.
-pub struct Server {
+pub(crate) struct Server {
     pub addr: SocketAddr,
     _runtime: tokio::runtime::Runtime,
 }
 
-pub fn serve() -> Server {
+pub(crate) fn serve() -> Server {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -102,22 +102,22 @@ pub fn serve() -> Server {
     }
 }
 
-pub fn metrics() -> Metrics {
+pub(crate) fn metrics() -> Metrics {
     let metrics = Metrics::new(MetricsConfig::default()).unwrap();
     metrics.install_global().unwrap();
     metrics
 }
 
 /// One parsed log line.
-pub type Line = Vec<(String, String)>;
+pub(crate) type Line = Vec<(String, String)>;
 
-pub fn value<'a>(line: &'a Line, key: &str) -> Option<&'a str> {
+pub(crate) fn value<'a>(line: &'a Line, key: &str) -> Option<&'a str> {
     line.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 /// Every log line written so far that carries `request_id = id` (the span's own lines and
 /// the events inside it, which inherit the field).
-pub fn lines_of(sink: &MemorySink, id: &str) -> Vec<Line> {
+pub(crate) fn lines_of(sink: &MemorySink, id: &str) -> Vec<Line> {
     sink.lines()
         .iter()
         .map(|line| parse_line(line).unwrap_or_else(|e| panic!("{e:?}: {line}")))
@@ -126,7 +126,7 @@ pub fn lines_of(sink: &MemorySink, id: &str) -> Vec<Line> {
 }
 
 /// The request span's `new_span` and `close_span` lines.
-pub fn span_lines(sink: &MemorySink, id: &str) -> (Line, Line) {
+pub(crate) fn span_lines(sink: &MemorySink, id: &str) -> (Line, Line) {
     let lines = lines_of(sink, id);
     let of = |event: &str| {
         let found: Vec<_> = lines
@@ -143,7 +143,7 @@ pub fn span_lines(sink: &MemorySink, id: &str) -> (Line, Line) {
 
 /// The value of one series in a Prometheus exposition, e.g.
 /// `series(&text, "x_bucket", r#"a="b",le="+Inf""#)`.
-pub fn series(text: &str, name: &str, labels: &str) -> Option<f64> {
+pub(crate) fn series(text: &str, name: &str, labels: &str) -> Option<f64> {
     let prefix = format!("{name}{{{labels}}} ");
     text.lines()
         .find_map(|line| line.strip_prefix(&prefix))

@@ -16,13 +16,13 @@ use tracing_subscriber::layer::{Context, SubscriberExt};
 /// The ways the metrics signal must work: alone, next to the log signal in one layer, and
 /// under a second `Signals` layer stacked outside it (which must leave its records alone).
 #[derive(Clone, Copy, Debug)]
-pub enum Stack {
+pub(crate) enum Stack {
     Alone,
     WithLogs,
     UnderAnotherLayer,
 }
 
-pub const STACKS: [Stack; 3] = [Stack::Alone, Stack::WithLogs, Stack::UnderAnotherLayer];
+pub(crate) const STACKS: [Stack; 3] = [Stack::Alone, Stack::WithLogs, Stack::UnderAnotherLayer];
 
 fn logs_only() -> Signals {
     Signals::builder()
@@ -30,13 +30,13 @@ fn logs_only() -> Signals {
         .build()
 }
 
-pub fn metrics(config: MetricsConfig) -> Metrics {
+pub(crate) fn metrics(config: MetricsConfig) -> Metrics {
     Metrics::new(config).expect("a valid config")
 }
 
 /// A dispatcher with the metrics layer, stacked as asked, plus a counter of WARN events
 /// from the metrics module.
-pub fn dispatch(metrics: &Metrics, stack: Stack) -> (Dispatch, Arc<AtomicUsize>) {
+pub(crate) fn dispatch(metrics: &Metrics, stack: Stack) -> (Dispatch, Arc<AtomicUsize>) {
     let warnings = Arc::new(AtomicUsize::new(0));
     let counter = WarnCounter(warnings.clone());
     let dispatch = match stack {
@@ -78,14 +78,14 @@ impl<S: Subscriber> Layer<S> for WarnCounter {
 
 /// One sample line of the text exposition.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Sample {
+pub(crate) struct Sample {
     pub name: String,
     pub labels: Vec<(String, String)>,
     pub value: f64,
 }
 
 impl Sample {
-    pub fn label(&self, key: &str) -> Option<&str> {
+    pub(crate) fn label(&self, key: &str) -> Option<&str> {
         self.labels
             .iter()
             .find(|(k, _)| k == key)
@@ -95,7 +95,7 @@ impl Sample {
 
 /// Parses every sample line (comments and blank lines skipped); panics on anything that
 /// is not valid text exposition, so a malformed render fails the test.
-pub fn samples(text: &str) -> Vec<Sample> {
+pub(crate) fn samples(text: &str) -> Vec<Sample> {
     text.lines()
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
         .map(|line| parse_line(line).unwrap_or_else(|| panic!("not a sample line: {line:?}")))
@@ -154,11 +154,11 @@ fn parse_line(line: &str) -> Option<Sample> {
 }
 
 /// The samples of metric `name` (exact sample name, e.g. `x_total` or `x_duration_seconds_bucket`).
-pub fn named<'a>(samples: &'a [Sample], name: &str) -> Vec<&'a Sample> {
+pub(crate) fn named<'a>(samples: &'a [Sample], name: &str) -> Vec<&'a Sample> {
     samples.iter().filter(|s| s.name == name).collect()
 }
 
 /// The exposition lines that start with `prefix`.
-pub fn lines_starting<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
+pub(crate) fn lines_starting<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
     text.lines().filter(|l| l.starts_with(prefix)).collect()
 }

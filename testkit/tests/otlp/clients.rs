@@ -21,19 +21,19 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
 use crate::payloads;
 
-pub const AUTHORIZATION: &str = "Bearer test-token";
-pub const TENANT: &str = "acme";
+pub(crate) const AUTHORIZATION: &str = "Bearer test-token";
+pub(crate) const TENANT: &str = "acme";
 
 /// What a TLS client trusts and which certificate it shows.
 #[derive(Clone, Debug)]
-pub struct ClientTls {
+pub(crate) struct ClientTls {
     pub trust: PathBuf,
     pub identity: Option<(PathBuf, PathBuf)>,
 }
 
 impl ClientTls {
     /// Trusts the receiver's CA, shows no certificate.
-    pub fn trusting(files: &TlsFiles) -> ClientTls {
+    pub(crate) fn trusting(files: &TlsFiles) -> ClientTls {
         ClientTls {
             trust: files.ca_certificate().to_owned(),
             identity: None,
@@ -41,7 +41,7 @@ impl ClientTls {
     }
 
     /// Trusts the receiver's CA and shows the client certificate it signed.
-    pub fn mutual(files: &TlsFiles) -> ClientTls {
+    pub(crate) fn mutual(files: &TlsFiles) -> ClientTls {
         ClientTls {
             identity: Some((
                 files.client_certificate().to_owned(),
@@ -53,7 +53,7 @@ impl ClientTls {
 }
 
 /// Every cause in an error chain, joined, so a test can look for the TLS reason.
-pub fn chain(error: &dyn Error) -> String {
+pub(crate) fn chain(error: &dyn Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -65,7 +65,7 @@ pub fn chain(error: &dyn Error) -> String {
 }
 
 /// Exports traces, metrics and logs to `endpoint` (no path) over `transport`.
-pub async fn export_all(
+pub(crate) async fn export_all(
     transport: Transport,
     endpoint: &str,
     tls: Option<&ClientTls>,
@@ -133,7 +133,7 @@ fn read(path: &Path) -> Vec<u8> {
 }
 
 /// hyper-util's client over hyper-rustls: HTTP/1.1, or HTTP/2 when `http2_only`.
-pub struct HttpClient {
+pub(crate) struct HttpClient {
     client: Client<
         hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
         Full<bytes::Bytes>,
@@ -141,11 +141,11 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
-    pub fn new(tls: Option<&ClientTls>) -> HttpClient {
+    pub(crate) fn new(tls: Option<&ClientTls>) -> HttpClient {
         Self::with_versions(tls, false)
     }
 
-    pub fn with_versions(tls: Option<&ClientTls>, http2_only: bool) -> HttpClient {
+    pub(crate) fn with_versions(tls: Option<&ClientTls>, http2_only: bool) -> HttpClient {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -191,7 +191,7 @@ impl HttpClient {
     }
 
     /// POSTs `body`; the response status and body, or the connection error.
-    pub async fn post(
+    pub(crate) async fn post(
         &self,
         url: &str,
         content_type: &str,

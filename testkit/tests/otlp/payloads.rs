@@ -17,20 +17,20 @@ use opentelemetry_proto::tonic::trace::v1::span::{Event, Link, SpanKind};
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
-pub const TRACE_ID: [u8; 16] = [
+pub(crate) const TRACE_ID: [u8; 16] = [
     0x0a, 0xf7, 0x65, 0x19, 0x16, 0xcd, 0x43, 0xdd, 0x84, 0x48, 0xeb, 0x21, 0x1c, 0x80, 0x31, 0x9c,
 ];
-pub const TRACE_ID_HEX: &str = "0af7651916cd43dd8448eb211c80319c";
-pub const SERVER_SPAN_ID: [u8; 8] = [0xb7, 0xad, 0x6b, 0x71, 0x69, 0x20, 0x33, 0x31];
-pub const SERVER_SPAN_ID_HEX: &str = "b7ad6b7169203331";
-pub const CLIENT_SPAN_ID_HEX: &str = "00f067aa0ba902b7";
+pub(crate) const TRACE_ID_HEX: &str = "0af7651916cd43dd8448eb211c80319c";
+pub(crate) const SERVER_SPAN_ID: [u8; 8] = [0xb7, 0xad, 0x6b, 0x71, 0x69, 0x20, 0x33, 0x31];
+pub(crate) const SERVER_SPAN_ID_HEX: &str = "b7ad6b7169203331";
+pub(crate) const CLIENT_SPAN_ID_HEX: &str = "00f067aa0ba902b7";
 const CLIENT_SPAN_ID: [u8; 8] = [0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7];
-pub const LINKED_TRACE_ID_HEX: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+pub(crate) const LINKED_TRACE_ID_HEX: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const LINKED_TRACE_ID: [u8; 16] = [
     0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36,
 ];
-pub const START: u64 = 1_700_000_000_000_000_000;
-pub const END: u64 = START + 1_500_000;
+pub(crate) const START: u64 = 1_700_000_000_000_000_000;
+pub(crate) const END: u64 = START + 1_500_000;
 
 fn any(value: any_value::Value) -> Option<AnyValue> {
     Some(AnyValue { value: Some(value) })
@@ -49,7 +49,7 @@ fn string(s: &str) -> any_value::Value {
 }
 
 /// One of each attribute type: the typed views must give each back as sent.
-pub fn typed_attributes() -> Vec<KeyValue> {
+pub(crate) fn typed_attributes() -> Vec<KeyValue> {
     vec![
         kv("http.response.status_code", any_value::Value::IntValue(200)),
         kv("ratio", any_value::Value::DoubleValue(0.25)),
@@ -91,7 +91,7 @@ fn scope() -> Option<InstrumentationScope> {
     })
 }
 
-pub fn traces() -> ExportTraceServiceRequest {
+pub(crate) fn traces() -> ExportTraceServiceRequest {
     let server = Span {
         trace_id: TRACE_ID.to_vec(),
         span_id: SERVER_SPAN_ID.to_vec(),
@@ -156,7 +156,7 @@ fn exemplar(value: exemplar::Value) -> Exemplar {
     }
 }
 
-pub fn metrics() -> ExportMetricsServiceRequest {
+pub(crate) fn metrics() -> ExportMetricsServiceRequest {
     let calls = Metric {
         name: "checkout_total".into(),
         description: "Calls to checkout.".into(),
@@ -223,7 +223,7 @@ pub fn metrics() -> ExportMetricsServiceRequest {
     }
 }
 
-pub fn logs() -> ExportLogsServiceRequest {
+pub(crate) fn logs() -> ExportLogsServiceRequest {
     let record = LogRecord {
         time_unix_nano: START,
         observed_time_unix_nano: START + 7,
