@@ -238,7 +238,8 @@ fn songs_service_end_to_end() {
     let status = songs.terminate(Duration::from_secs(20));
     assert!(status.success(), "songs exited with {status}");
 
-    // The continued trace: server span → db client span, with the caller's trace id.
+    // The continued trace: server span → the handler's span → db client span, with the
+    // caller's trace id.
     receiver.wait_for_spans(1, Duration::from_secs(5));
     let spans = receiver.spans();
     let in_trace: Vec<&ReceivedSpan> = spans
@@ -249,22 +250,27 @@ fn songs_service_end_to_end() {
         .iter()
         .find(|s| s.kind == "server" && s.parent_span_id == INCOMING_PARENT)
         .unwrap_or_else(|| panic!("no server span continuing the caller's trace in {in_trace:#?}"));
+    let handler = in_trace
+        .iter()
+        .find(|s| s.name == "create_song" && s.parent_span_id == server.span_id)
+        .expect("the handler's span under the server span");
+    assert_eq!(handler.kind, "internal");
     let db = in_trace
         .iter()
-        .find(|s| s.name == "save_event" && s.parent_span_id == server.span_id)
-        .expect("the db span under the server span");
+        .find(|s| s.name == "save_event" && s.parent_span_id == handler.span_id)
+        .expect("the db span under the handler's span");
     assert_eq!(db.kind, "client");
     eprintln!(
-        "trace {INCOMING_TRACE}: {} {} -> {} {}",
-        server.name, server.span_id, db.name, db.span_id
+        "trace {INCOMING_TRACE}: {} {} -> {} {} -> {} {}",
+        server.name, server.span_id, handler.name, handler.span_id, db.name, db.span_id
     );
 
-    // The vendor look-ups are their own traces, linked to the request that spawned them.
+    // The vendor look-ups are their own traces, linked to the handler that spawned them.
     let lookups: Vec<&ReceivedSpan> = spans
         .iter()
         .filter(|s| {
             s.name == "songs.vendor_lookup"
-                && s.links.iter().any(|(_, span)| *span == server.span_id)
+                && s.links.iter().any(|(_, span)| *span == handler.span_id)
         })
         .collect();
     assert_eq!(lookups.len(), 2, "two vendors per song");
@@ -273,7 +279,7 @@ fn songs_service_end_to_end() {
         assert_ne!(lookup.trace_id, INCOMING_TRACE);
         assert_eq!(
             lookup.links,
-            vec![(INCOMING_TRACE.to_owned(), server.span_id.clone())]
+            vec![(INCOMING_TRACE.to_owned(), handler.span_id.clone())]
         );
         // The outgoing call carried traceparent: the vendor route's server span joined the look-up's trace.
         assert!(
