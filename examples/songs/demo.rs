@@ -51,7 +51,7 @@ struct Objective {
 
 impl Objective {
     /// The share of calls that failed, over the share the objective allows to fail: 1 spends
-    /// the error budget exactly, the rules page above 14.4.
+    /// the error budget exactly in the rules' 30 days.
     fn burn_rate(&self) -> f64 {
         let allowed = 1.0 - self.percentile.parse::<f64>().unwrap_or(f64::NAN) / 100.0;
         self.errors as f64 / self.calls as f64 / allowed
@@ -84,8 +84,7 @@ impl fmt::Display for Summary {
         if o.calls > 0 {
             write!(
                 f,
-                ", spending the error budget {:.1}x as fast as it allows \
-                 (prometheus/observe-slo.rules.yml pages above 14.4x)",
+                ", burning the error budget {:.1}x as fast as allowed (see prometheus/README.md)",
                 o.burn_rate()
             )?;
         }

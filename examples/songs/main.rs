@@ -11,9 +11,10 @@
 //!   `#[observe]`d repository method (a `db_event` client span and metric) and spawns vendor
 //!   look-ups with `observe_async!`: real HTTP calls, carrying `traceparent`, to the stub
 //!   vendor route of this same server. A song titled `crash` makes the store fail (500):
-//!   that is how a run spends the error budget of `songs_api`. With more than 14.4% of the
-//!   songs titled so, the page `ObserveErrorBudgetBurn` of `prometheus/observe-slo.rules.yml`
-//!   goes pending, and fires two minutes on.
+//!   that is how a run spends the error budget of `songs_api`. When more than 14.4% of the
+//!   POSTs of the last hour fail (or 6% of the last six hours), the page
+//!   `ObserveErrorBudgetBurn` of `prometheus/observe-slo.rules.yml` goes pending, and fires
+//!   two minutes on.
 //! - `GET /songs/{id}` answers 200 or 404.
 //! - `/metrics` serves the Prometheus exposition: OpenMetrics with exemplars to a scraper that
 //!   asks for it (Prometheus does), the text format 0.0.4 otherwise.

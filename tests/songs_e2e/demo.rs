@@ -121,8 +121,7 @@ fn demo_runs_beside_a_service_on_port_3000_and_says_what_it_counts() {
     assert_eq!(
         demo.line("objective songs_api (99% of POST /songs succeed): "),
         format!(
-            "{failed} of {} failed, spending the error budget 25.0x as fast as it allows \
-             (prometheus/observe-slo.rules.yml pages above 14.4x)",
+            "{failed} of {} failed, burning the error budget 25.0x as fast as allowed (see prometheus/README.md)",
             handled.len()
         )
     );
