@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every check observe has, in the order CI runs them: formatting, lints, the API
 # documentation, then all tests (unit, integration against real peers, trybuild UI cases,
-# doctests), the songs example end to end, the benchmark build, the packages of the
-# published crates and the long reliability scenarios.
+# doctests), the Prometheus SLO rules and their promtool unit tests, the songs example end
+# to end, the benchmark build, the packages of the published crates and the long
+# reliability scenarios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,8 @@ cargo clippy -p observe-runtime --no-default-features --all-targets -- -D warnin
 # The API documentation as docs.rs builds it: a broken or private link is an error.
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 cargo test --workspace
+# The SLO rules (prometheus/): `promtool check rules`, then their `promtool test rules` cases.
+bash scripts/check-rules.sh
 # The songs example against a real Prometheus server, promtool and an OTLP receiver.
 bash scripts/e2e.sh
 # The benchmark harness (scripts/bench.sh) in the profile it runs in, so it cannot rot.

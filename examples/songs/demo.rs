@@ -23,6 +23,8 @@ const LOOKUPS: &str = "function_calls";
 /// How long the vendor look-ups, which run after their requests answered, may take to be
 /// recorded.
 const LOOKUPS_WITHIN: Duration = Duration::from_secs(10);
+/// The counter of the `#[observe]`d `POST /songs` handler, which carries its objective.
+const CREATIONS: &str = "function_calls_total";
 
 pub(crate) struct Summary {
     /// Requests the demo sent, counted by the demo.
@@ -34,7 +36,26 @@ pub(crate) struct Summary {
     server_errors: u64,
     lookup_p50_ms: f64,
     lookup_p99_ms: f64,
+    objective: Objective,
     trace_id: String,
+}
+
+/// How the `POST /songs` calls of the demo fared against their success objective.
+struct Objective {
+    name: String,
+    /// The target as its label writes it, e.g. `99`.
+    percentile: String,
+    calls: u64,
+    errors: u64,
+}
+
+impl Objective {
+    /// The share of calls that failed, over the share the objective allows to fail: 1 spends
+    /// the error budget exactly in the rules' 30 days.
+    fn burn_rate(&self) -> f64 {
+        let allowed = 1.0 - self.percentile.parse::<f64>().unwrap_or(f64::NAN) / 100.0;
+        self.errors as f64 / self.calls as f64 / allowed
+    }
 }
 
 impl fmt::Display for Summary {
@@ -54,6 +75,20 @@ impl fmt::Display for Summary {
             "vendor look-up latency (#[observe] histogram {LOOKUPS}_duration_seconds): p50 {:.3} ms  p99 {:.3} ms",
             self.lookup_p50_ms, self.lookup_p99_ms
         )?;
+        let o = &self.objective;
+        write!(
+            f,
+            "objective {} ({}% of POST /songs succeed): {} of {} failed",
+            o.name, o.percentile, o.errors, o.calls
+        )?;
+        if o.calls > 0 {
+            write!(
+                f,
+                ", burning the error budget {:.1}x as fast as allowed (see prometheus/README.md)",
+                o.burn_rate()
+            )?;
+        }
+        writeln!(f)?;
         write!(
             f,
             "trace to look up: {} (grep trace_id={} in the log lines)",
@@ -166,7 +201,31 @@ pub(crate) async fn drive(addr: SocketAddr) -> Result<Summary, Box<dyn std::erro
             * 1e3,
         lookup_p99_ms: scrape.quantile(0.99, &format!("{LOOKUPS}_duration_seconds"), is_lookup)
             * 1e3,
+        objective: objective(&scrape)?,
         trace_id,
+    })
+}
+
+fn objective(scrape: &Scrape) -> Result<Objective, String> {
+    let creation = |s: &Sample| s.label("function") == Some("create_song");
+    let labelled = scrape.find(CREATIONS, creation).ok_or(format!(
+        "no {CREATIONS}{{function=\"create_song\"}} in /metrics"
+    ))?;
+    let (Some(name), Some(percentile)) = (
+        labelled.label("objective_name"),
+        labelled.label("objective_percentile"),
+    ) else {
+        return Err(format!(
+            "{CREATIONS}{{function=\"create_song\"}} carries no success objective"
+        ));
+    };
+    Ok(Objective {
+        name: name.to_owned(),
+        percentile: percentile.to_owned(),
+        calls: scrape.sum(CREATIONS, creation) as u64,
+        errors: scrape.sum(CREATIONS, |s| {
+            creation(s) && s.label("result") == Some("error")
+        }) as u64,
     })
 }
 

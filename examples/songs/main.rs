@@ -6,10 +6,16 @@
 //! cargo run --example songs -- --help  # --addr, --demo, --shutdown-timeout
 //! ```
 //!
-//! - `POST /songs` stores a song through an `#[observe]`d repository method (a `db_event`
-//!   client span and metric) and spawns vendor look-ups with `observe_async!`: real HTTP
-//!   calls, carrying `traceparent`, to the stub vendor route of this same server.
-//! - `GET /songs/{id}` answers 200 or 404; a song titled `crash` makes the store fail (500).
+//! - `POST /songs` is an `#[observe]`d handler with a service-level objective (`songs_api`:
+//!   99% succeed, 99% within 250 ms) and an in-flight gauge. It stores a song through an
+//!   `#[observe]`d repository method (a `db_event` client span and metric) and spawns vendor
+//!   look-ups with `observe_async!`: real HTTP calls, carrying `traceparent`, to the stub
+//!   vendor route of this same server. A song titled `crash` makes the store fail (500):
+//!   that is how a run spends the error budget of `songs_api`. When more than 14.4% of the
+//!   POSTs of the last hour fail (or 6% of the last six hours), the page
+//!   `ObserveErrorBudgetBurn` of `prometheus/observe-slo.rules.yml` goes pending, and fires
+//!   two minutes on.
+//! - `GET /songs/{id}` answers 200 or 404.
 //! - `/metrics` serves the Prometheus exposition: OpenMetrics with exemplars to a scraper that
 //!   asks for it (Prometheus does), the text format 0.0.4 otherwise.
 //!
@@ -102,6 +108,9 @@ async fn serve(args: &Args, metrics: Metrics) -> Result<(), Box<dyn Error>> {
         eprintln!("songs listening on http://{addr}");
         eprintln!(
             "  curl -s -X POST http://{addr}/songs -H 'content-type: application/json' -d '{{\"title\":\"Blue\",\"artist\":\"Joni\"}}'"
+        );
+        eprintln!(
+            "  curl -s -X POST http://{addr}/songs -H 'content-type: application/json' -d '{{\"title\":\"crash\",\"artist\":\"x\"}}'  # a 500"
         );
         eprintln!("  curl -s http://{addr}/songs/1");
         eprintln!("  curl -s http://{addr}/metrics");

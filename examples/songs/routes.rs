@@ -8,9 +8,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use observe::observe_async;
 use observe::runtime::http::ObserveLayer;
 use observe::runtime::metrics::Metrics;
+use observe::{observe, observe_async};
 use serde::Serialize;
 
 use crate::repository::{Event, EventKind, Repository, Song, StorageError};
@@ -61,6 +61,16 @@ struct Created {
     id: u64,
 }
 
+/// `POST /songs`. The objective sits on the handler rather than on the store because this
+/// is what the caller waits for: a failed store is a 500 here, and spends the error budget.
+/// Its labels are literals (`function`, `module`), so its series exist at 0 from the start
+/// and the rules of `prometheus/observe-slo.rules.yml` have a rate from the first scrape on.
+/// `function_calls_in_flight{function="create_song"}` counts the requests being handled.
+#[observe(
+    skip(state, song),
+    objective(name = "songs_api", success = 99.0, latency = ("250ms", 99.0)),
+    track_concurrency
+)]
 async fn create_song(
     State(state): State<Arc<AppState>>,
     Json(song): Json<Song>,

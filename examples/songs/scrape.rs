@@ -31,6 +31,11 @@ impl Scrape {
         Scrape { samples }
     }
 
+    /// The first sample named `name` whose labels `keep` accepts.
+    pub fn find(&self, name: &str, keep: impl Fn(&Sample) -> bool) -> Option<&Sample> {
+        self.samples.iter().find(|s| s.name == name && keep(s))
+    }
+
     /// The sum of the samples named `name` whose labels `keep` accepts.
     pub(crate) fn sum(&self, name: &str, keep: impl Fn(&Sample) -> bool) -> f64 {
         self.samples

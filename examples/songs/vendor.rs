@@ -51,7 +51,15 @@ impl VendorClient {
         }
     }
 
-    #[observe(otel_kind = "client", skip(self, title), fields(vendor = vendor), err)]
+    /// Runs after the request that spawned it answered, so `track_concurrency`'s
+    /// `function_calls_in_flight{function="lookup"}` shows the calls still waiting on vendors.
+    #[observe(
+        otel_kind = "client",
+        skip(self, title),
+        fields(vendor = vendor),
+        err,
+        track_concurrency
+    )]
     pub async fn lookup(&self, vendor: &'static str, title: &str) -> Result<Offer, VendorError> {
         let uri = format!(
             "{}/vendors/{vendor}/offers?title={}",

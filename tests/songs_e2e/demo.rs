@@ -1,6 +1,6 @@
-//! `--demo`: it runs whatever holds 127.0.0.1:3000, its summary says what it counts, and the
-//! latency quantiles it reads from the histogram agree with the latencies the same spans
-//! logged.
+//! `--demo`: it runs whatever holds 127.0.0.1:3000, its summary says what it counts (the
+//! requests, and the failures of `POST /songs` against its objective), and the latency
+//! quantiles it reads from the histogram agree with the latencies the same spans logged.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -110,6 +110,21 @@ fn demo_runs_beside_a_service_on_port_3000_and_says_what_it_counts() {
         )
     );
     assert_eq!((served.len(), vendor_calls, server_errors), (13, 6, 1));
+
+    // The objective of the POST handler, checked against the handler spans it logged.
+    let handled = demo.closed_spans(|l| l.is("span_name", "create_song"));
+    let failed = handled
+        .iter()
+        .filter(|l| l.is("observe.result", "error"))
+        .count();
+    assert_eq!((handled.len(), failed), (4, 1), "the demo's four POSTs");
+    assert_eq!(
+        demo.line("objective songs_api (99% of POST /songs succeed): "),
+        format!(
+            "{failed} of {} failed, burning the error budget 25.0x as fast as allowed (see prometheus/README.md)",
+            handled.len()
+        )
+    );
 }
 
 /// The value of rank ⌈q·n⌉, the convention `histogram_quantile` interpolates towards.

@@ -8,6 +8,8 @@
 //! | file | what |
 //! | --- | --- |
 //! | `prometheus.rs` | traffic, scraped by Prometheus, linted by promtool and a strict OpenMetrics parser, traces over OTLP |
+//! | `slo.rs` | the objective of `POST /songs`: Prometheus loads the SLO rules; within the objective no alert, beyond it `ObserveErrorBudgetBurn` pending |
+//! | `prometheus_server.rs` | a Prometheus server for a scenario: its configuration, its API |
 //! | `exemplars.rs` | the exemplars Prometheus stored (`/api/v1/query_exemplars`) |
 //! | `signals.rs` | traces, metrics and logs pushed over OTLP (gRPC plaintext, HTTP TLS), against `/metrics` and stdout |
 //! | `trace_context.rs` | export off: the vendor calls join the trace through `traceparent`, in the log lines alone |
@@ -23,8 +25,10 @@ mod demo;
 mod exemplars;
 mod exposition;
 mod prometheus;
+mod prometheus_server;
 mod shutdown;
 mod signals;
+mod slo;
 mod support;
 mod trace_context;
 mod traffic;

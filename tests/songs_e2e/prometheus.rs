@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,37 +13,9 @@ use observe_testkit::openmetrics::parse_strict;
 use observe_testkit::otlp::{ReceivedSpan, Receiver};
 
 use crate::exemplars::query_exemplars;
-use crate::support::{
-    Line, Running, Scratch, free_addr, http, log_lines, songs, url_encode, wait_until,
-};
+use crate::prometheus_server::Prometheus;
+use crate::support::{Line, Running, Scratch, free_addr, http, log_lines, songs, wait_until};
 use crate::traffic::{self, INCOMING_PARENT, INCOMING_TRACE};
-
-/// `sum by (labels) (query)` as a map from the label values to the number.
-fn promql(prometheus: SocketAddr, query: &str, by: &[&str]) -> BTreeMap<Vec<String>, f64> {
-    let (status, body) = http(
-        prometheus,
-        "GET",
-        &format!("/api/v1/query?query={}", url_encode(query)),
-        &[],
-        "",
-    );
-    assert_eq!(status, 200, "{query}: {body}");
-    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let mut out = BTreeMap::new();
-    for sample in json["data"]["result"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-    {
-        let key = by
-            .iter()
-            .map(|l| sample["metric"][*l].as_str().unwrap_or("").to_owned())
-            .collect();
-        let value = sample["value"][1].as_str().unwrap().parse().unwrap();
-        out.insert(key, value);
-    }
-    out
-}
 
 fn expect(entries: &[(&[&str], f64)]) -> BTreeMap<Vec<String>, f64> {
     entries
@@ -77,33 +49,13 @@ fn songs_service_end_to_end() {
     });
 
     // Prometheus, scraping it every second.
-    let prometheus = free_addr();
-    let config = scratch.0.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
+    let prometheus = Prometheus::start(
+        &scratch,
+        &format!(
             "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: songs\n    static_configs:\n      - targets: ['{app}']\n"
         ),
-    )
-    .unwrap();
-    let _prometheus = Running::spawn(
-        "prometheus",
-        Command::new("prometheus")
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                scratch.0.join("tsdb").display()
-            ))
-            .arg(format!("--web.listen-address={prometheus}"))
-            .arg("--enable-feature=exemplar-storage")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
+        &["--enable-feature=exemplar-storage"],
     );
-    wait_until("prometheus to be ready", Duration::from_secs(30), || {
-        TcpStream::connect(prometheus)
-            .ok()
-            .filter(|_| http(prometheus, "GET", "/-/ready", &[], "").0 == 200)
-    });
 
     traffic::mixed(app);
 
@@ -167,18 +119,14 @@ fn songs_service_end_to_end() {
         "prometheus to scrape the final counts",
         Duration::from_secs(30),
         || {
-            let got = promql(prometheus, request_query, &by);
+            let got = prometheus.query(request_query, &by);
             (got == requests).then_some(got)
         },
     );
     eprintln!("PromQL {request_query}\n  => {got:?}");
 
     let db_query = r#"sum by (event_table, event_type, result) (db_event_total)"#;
-    let db = promql(
-        prometheus,
-        db_query,
-        &["event_table", "event_type", "result"],
-    );
+    let db = prometheus.query(db_query, &["event_table", "event_type", "result"]);
     eprintln!("PromQL {db_query}\n  => {db:?}");
     assert_eq!(
         db,
@@ -189,7 +137,7 @@ fn songs_service_end_to_end() {
         ])
     );
     let histogram_query = r#"sum(db_event_duration_seconds_count)"#;
-    let histogram = promql(prometheus, histogram_query, &[]);
+    let histogram = prometheus.query(histogram_query, &[]);
     eprintln!("PromQL {histogram_query}\n  => {histogram:?}");
     assert_eq!(
         histogram,
@@ -198,15 +146,14 @@ fn songs_service_end_to_end() {
     );
     // The process's CPU time, which moves by hundredths of a second, not whole ones.
     let cpu_query = r#"process_cpu_seconds_total{job="songs"}"#;
-    let cpu = promql(prometheus, cpu_query, &[]);
+    let cpu = prometheus.query(cpu_query, &[]);
     eprintln!("PromQL {cpu_query}\n  => {cpu:?}");
     assert!(
         cpu.get(&Vec::new()).is_some_and(|seconds| *seconds > 0.0),
         "{cpu:?}"
     );
     // build_info joins every series with the build: the example's crate version.
-    let build = promql(
-        prometheus,
+    let build = prometheus.query(
         r#"build_info{job="songs", service_name="songs"}"#,
         &["version"],
     );
@@ -216,8 +163,7 @@ fn songs_service_end_to_end() {
         expect(&[(&[env!("CARGO_PKG_VERSION")], 1.0)]),
         "build_info carries the version"
     );
-    let p99 = promql(
-        prometheus,
+    let p99 = prometheus.query(
         r#"histogram_quantile(0.99, sum by (le) (http_server_request_duration_seconds_bucket{http_route="/songs"}))"#,
         &[],
     );
@@ -225,7 +171,7 @@ fn songs_service_end_to_end() {
 
     // The exemplars Prometheus stored from those scrapes.
     let exemplars = query_exemplars(
-        prometheus,
+        prometheus.addr,
         "db_event_duration_seconds_bucket",
         started.elapsed() + Duration::from_secs(60),
     );
@@ -238,7 +184,8 @@ fn songs_service_end_to_end() {
     let status = songs.terminate(Duration::from_secs(20));
     assert!(status.success(), "songs exited with {status}");
 
-    // The continued trace: server span → db client span, with the caller's trace id.
+    // The continued trace: server span → the handler's span → db client span, with the
+    // caller's trace id.
     receiver.wait_for_spans(1, Duration::from_secs(5));
     let spans = receiver.spans();
     let in_trace: Vec<&ReceivedSpan> = spans
@@ -249,22 +196,27 @@ fn songs_service_end_to_end() {
         .iter()
         .find(|s| s.kind == "server" && s.parent_span_id == INCOMING_PARENT)
         .unwrap_or_else(|| panic!("no server span continuing the caller's trace in {in_trace:#?}"));
+    let handler = in_trace
+        .iter()
+        .find(|s| s.name == "create_song" && s.parent_span_id == server.span_id)
+        .expect("the handler's span under the server span");
+    assert_eq!(handler.kind, "internal");
     let db = in_trace
         .iter()
-        .find(|s| s.name == "save_event" && s.parent_span_id == server.span_id)
-        .expect("the db span under the server span");
+        .find(|s| s.name == "save_event" && s.parent_span_id == handler.span_id)
+        .expect("the db span under the handler's span");
     assert_eq!(db.kind, "client");
     eprintln!(
-        "trace {INCOMING_TRACE}: {} {} -> {} {}",
-        server.name, server.span_id, db.name, db.span_id
+        "trace {INCOMING_TRACE}: {} {} -> {} {} -> {} {}",
+        server.name, server.span_id, handler.name, handler.span_id, db.name, db.span_id
     );
 
-    // The vendor look-ups are their own traces, linked to the request that spawned them.
+    // The vendor look-ups are their own traces, linked to the handler that spawned them.
     let lookups: Vec<&ReceivedSpan> = spans
         .iter()
         .filter(|s| {
             s.name == "songs.vendor_lookup"
-                && s.links.iter().any(|(_, span)| *span == server.span_id)
+                && s.links.iter().any(|(_, span)| *span == handler.span_id)
         })
         .collect();
     assert_eq!(lookups.len(), 2, "two vendors per song");
@@ -273,7 +225,7 @@ fn songs_service_end_to_end() {
         assert_ne!(lookup.trace_id, INCOMING_TRACE);
         assert_eq!(
             lookup.links,
-            vec![(INCOMING_TRACE.to_owned(), server.span_id.clone())]
+            vec![(INCOMING_TRACE.to_owned(), handler.span_id.clone())]
         );
         // The outgoing call carried traceparent: the vendor route's server span joined the look-up's trace.
         assert!(

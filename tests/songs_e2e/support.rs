@@ -159,6 +159,25 @@ pub(crate) fn wait_until<T>(
     }
 }
 
+/// [`wait_until`] for a `check` that says what it saw instead: the failure shows the last.
+pub fn wait_for<T>(
+    what: &str,
+    within: Duration,
+    mut check: impl FnMut() -> Result<T, String>,
+) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        match check() {
+            Ok(value) => return value,
+            Err(seen) => assert!(
+                Instant::now() < deadline,
+                "timed out after {within:?} waiting for {what}; last seen: {seen}"
+            ),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// The songs example, built by `cargo build --example songs` next to this test binary.
 pub(crate) fn songs() -> Command {
     // target/<profile>/deps/songs_e2e-… → target/<profile>/examples/songs

@@ -3,8 +3,9 @@
 //! HTTP call from songs to itself carrying the `traceparent` that `inject_trace_context`
 //! writes from observe's own ids; the vendor route's server span, extracted by the HTTP
 //! layer, joins the look-up's trace as the calling span's child. The log lines alone tie it
-//! all together: the look-ups are their own traces (`observe_async!` starts a root span)
-//! whose lines carry `links=<the POST's trace>:<the POST's span>`.
+//! all together: the POST's server span holds the `#[observe]`d handler's span, from which
+//! the look-ups are spawned; they are their own traces (`observe_async!` starts a root span)
+//! whose lines carry `links=<the POST's trace>:<the handler's span>`.
 
 use std::net::TcpStream;
 use std::process::Stdio;
@@ -79,10 +80,17 @@ fn vendor_calls_join_the_trace_in_the_log_lines_with_export_off() {
     assert!(post.is("trace_id", INCOMING_TRACE), "{:?}", post.0);
     assert!(post.is("parent_span", INCOMING_PARENT), "{:?}", post.0);
     let post_span = post.get("span").unwrap();
+    // The handler's span, under the server span, in the caller's trace.
+    let [handler] = closed(&|l| l.is("span_name", "create_song"))[..] else {
+        panic!("one create_song span in {:#?}", closed(&|_| true))
+    };
+    assert!(handler.is("trace_id", INCOMING_TRACE), "{:?}", handler.0);
+    assert!(handler.is("parent_span", post_span), "{:?}", handler.0);
+    let handler_span = handler.get("span").unwrap();
 
-    // Each look-up: a root span linked to the POST, a client span under it, and the vendor's
-    // server span under that client span, all in the look-up's trace.
-    let link = format!("{INCOMING_TRACE}:{post_span}");
+    // Each look-up: a root span linked to the handler, a client span under it, and the
+    // vendor's server span under that client span, all in the look-up's trace.
+    let link = format!("{INCOMING_TRACE}:{handler_span}");
     let lookups = closed(&|l| l.is("span_name", "songs.vendor_lookup"));
     assert_eq!(lookups.len(), 2, "two vendors per song");
     let mut vendors = Vec::new();
@@ -138,6 +146,6 @@ fn vendor_calls_join_the_trace_in_the_log_lines_with_export_off() {
     }
     eprintln!(
         "REPORT export off: POST /songs in the caller's trace {INCOMING_TRACE}; look-ups linked \
-         to it, each with its vendor call's server span as the client span's child: {vendors:?}"
+         to its handler, each with its vendor call's server span as the client span's child: {vendors:?}"
     );
 }
