@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Every check observe has, in the order CI runs them: formatting, lints, then all tests
-# (unit, integration against real peers, trybuild UI cases, doctests), the songs example
-# end to end, the benchmark build and the long reliability scenarios.
+# Every check observe has, in the order CI runs them: formatting, lints, the build next to
+# an application's own OpenTelemetry crates, then all tests (unit, integration against real
+# peers, trybuild UI cases, doctests), the songs example end to end, the benchmark build and
+# the long reliability scenarios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# observe next to an application's own opentelemetry crates 0.33 with their default features,
+# and with other common feature sets of opentelemetry-otlp (ci/compose, outside the workspace).
+bash scripts/compose-check.sh
 cargo test --workspace
 # The songs example against a real Prometheus server, promtool and an OTLP receiver.
 bash scripts/e2e.sh
