@@ -1,9 +1,10 @@
 //! The table `scripts/bench.sh` prints: every configuration's median, its ratio to its
-//! baseline from the same run, and each target of the benchmark issue, met or missed.
+//! baseline from the same run, and each target of the benchmark issue, met or missed; then
+//! the HTTP tables (`http::report`).
 
 use std::collections::HashMap;
 
-use crate::{CONFIGS, SPLIT_CONFIGS};
+use crate::{CONFIGS, SPLIT_CONFIGS, http};
 
 /// `(what, numerator, denominator, target)`: met when `numerator / denominator <= target`.
 const RATIO_TARGETS: &[(&str, &str, &str, f64)] = &[
@@ -32,9 +33,11 @@ pub fn print(file: &str) -> Result<(), String> {
     let mut median: HashMap<&str, f64> = HashMap::new();
     let mut spread: HashMap<&str, (f64, f64)> = HashMap::new();
     let mut compile: Option<(f64, f64)> = None;
+    let mut http_rounds = Vec::new();
     for line in text.lines() {
         let cols: Vec<&str> = line.split('\t').collect();
         match cols.as_slice() {
+            ["http", rest @ ..] => http_rounds.push(http::report::Round::parse(rest)?),
             ["result", id, m, min, max] => {
                 let parse = |s: &str| s.parse::<f64>().map_err(|e| format!("{line:?}: {e}"));
                 median.insert(id, parse(m)?);
@@ -94,5 +97,6 @@ pub fn print(file: &str) -> Result<(), String> {
             verdict(r <= 1.3)
         );
     }
+    http::report::print(&http_rounds);
     Ok(())
 }
