@@ -6,6 +6,7 @@
 //! latencies.
 
 use std::net::SocketAddr;
+use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,9 @@ pub struct LoadSpec {
     pub warmup: Duration,
     /// The measured window.
     pub duration: Duration,
+    /// Instead of the warm-up and the window: exactly this many requests per connection, all
+    /// measured (for callgrind, whose counts then depend on the request count only).
+    pub requests: Option<u64>,
 }
 
 impl Default for LoadSpec {
@@ -33,6 +37,7 @@ impl Default for LoadSpec {
             connections: 16,
             warmup: Duration::from_secs(2),
             duration: Duration::from_secs(10),
+            requests: None,
         }
     }
 }
@@ -59,6 +64,12 @@ impl LoadSpec {
                         .ok_or_else(|| format!("--connections {v:?}: a count of at least 1"))?;
                 }
                 "--warmup" => self.warmup = seconds(arg, value()?)?,
+                "--requests" => {
+                    let v = value()?;
+                    let n = v.parse().ok().filter(|&n| n > 0);
+                    self.requests =
+                        Some(n.ok_or_else(|| format!("--requests {v:?}: a count of at least 1"))?);
+                }
                 "--duration" => {
                     self.duration = seconds(arg, value()?)?;
                     if self.duration.is_zero() {
@@ -81,14 +92,18 @@ impl LoadSpec {
 
     /// The options that make another process's `LoadSpec` equal to this one.
     pub fn to_args(&self) -> Vec<String> {
-        vec![
+        let mut args = vec![
             "--connections".into(),
             self.connections.to_string(),
             "--warmup".into(),
             self.warmup.as_secs_f64().to_string(),
             "--duration".into(),
             self.duration.as_secs_f64().to_string(),
-        ]
+        ];
+        if let Some(n) = self.requests {
+            args.extend(["--requests".into(), n.to_string()]);
+        }
+        args
     }
 }
 
@@ -146,11 +161,13 @@ impl LoadStats {
 
 /// Drives `addr` per `spec` from a new thread (its own runtime, no tracing dispatcher, so
 /// the client's work never reaches the telemetry under test), its warm-up counted from
-/// `start`.
+/// `start`. With `linger`, the thread ends only once a message arrives (or the sender is
+/// dropped), so that it is still there to be counted when the window's CPU time is read.
 pub fn spawn(
     addr: SocketAddr,
     spec: LoadSpec,
     start: Instant,
+    linger: Option<mpsc::Receiver<()>>,
 ) -> Result<JoinHandle<Result<LoadStats, String>>, String> {
     std::thread::Builder::new()
         .name("http-load".into())
@@ -160,14 +177,18 @@ pub fn spawn(
                 .enable_all()
                 .build()
                 .map_err(|e| format!("load runtime: {e}"))?;
-            runtime.block_on(drive(addr, spec, start))
+            let stats = runtime.block_on(drive(addr, spec, start));
+            if let Some(linger) = linger {
+                let _ = linger.recv();
+            }
+            stats
         })
         .map_err(|e| format!("load thread: {e}"))
 }
 
 /// [`spawn`], then waits for the figures.
 pub fn run_on_own_thread(addr: SocketAddr, spec: LoadSpec) -> Result<LoadStats, String> {
-    spawn(addr, spec, Instant::now())?
+    spawn(addr, spec, Instant::now(), None)?
         .join()
         .map_err(|_| "the load thread panicked".to_string())?
 }
@@ -178,9 +199,12 @@ fn histogram() -> Histogram<u64> {
 }
 
 async fn drive(addr: SocketAddr, spec: LoadSpec, start: Instant) -> Result<LoadStats, String> {
-    let window = spec.window(start);
+    let until = match spec.requests {
+        Some(n) => Until::Count(n),
+        None => Until::Window(spec.window(start)),
+    };
     let tasks: Vec<_> = (0..spec.connections)
-        .map(|i| tokio::spawn(connection(addr, i as u64, spec.connections as u64, window)))
+        .map(|i| tokio::spawn(connection(addr, i as u64, spec.connections as u64, until)))
         .collect();
     let mut latencies = histogram();
     let mut total_requests = 0;
@@ -197,8 +221,12 @@ async fn drive(addr: SocketAddr, spec: LoadSpec, start: Instant) -> Result<LoadS
     if measured_requests == 0 {
         return Err("no response completed in the measured window".into());
     }
+    let measured_time = match until {
+        Until::Count(_) => start.elapsed(),
+        Until::Window(_) => spec.duration,
+    };
     Ok(LoadStats {
-        requests_per_sec: measured_requests as f64 / spec.duration.as_secs_f64(),
+        requests_per_sec: measured_requests as f64 / measured_time.as_secs_f64(),
         p50_ns: latencies.value_at_quantile(0.50),
         p99_ns: latencies.value_at_quantile(0.99),
         measured_requests,
@@ -213,20 +241,28 @@ pub struct Window {
     pub to: Instant,
 }
 
+/// When a connection stops.
+#[derive(Clone, Copy, Debug)]
+enum Until {
+    /// At the first response past the window; those inside it are measured.
+    Window(Window),
+    /// After this many responses, all measured.
+    Count(u64),
+}
+
 /// One connection's figures.
 struct ConnectionStats {
     latencies: Histogram<u64>,
     requests: u64,
 }
 
-/// One keep-alive connection: request, whole response, next request, until the window
-/// closes. Connection `i` of `n` asks for songs `i`, `i + n`, ... (mod 1000), so that paths
+/// One keep-alive connection: request, whole response, next request, `until` it is done. Connection `i` of `n` asks for songs `i`, `i + n`, ... (mod 1000), so that paths
 /// vary as in a service.
 async fn connection(
     addr: SocketAddr,
     i: u64,
     n: u64,
-    window: Window,
+    until: Until,
 ) -> Result<ConnectionStats, String> {
     let stream = TcpStream::connect(addr)
         .await
@@ -270,13 +306,22 @@ async fn connection(
         }
         // Counted even past the window: the server made its spans all the same.
         stats.requests += 1;
-        if done > window.to {
-            return Ok(stats);
-        }
-        if done >= window.from {
-            stats
-                .latencies
-                .saturating_record(done.duration_since(sent).as_nanos() as u64);
+        let latency = done.duration_since(sent).as_nanos() as u64;
+        match until {
+            Until::Window(window) => {
+                if done > window.to {
+                    return Ok(stats);
+                }
+                if done >= window.from {
+                    stats.latencies.saturating_record(latency);
+                }
+            }
+            Until::Count(n) => {
+                stats.latencies.saturating_record(latency);
+                if stats.requests == n {
+                    return Ok(stats);
+                }
+            }
         }
         song += n;
     }
@@ -320,14 +365,15 @@ mod tests {
             connections: 3,
             warmup: Duration::from_millis(250),
             duration: Duration::from_secs(7),
+            requests: Some(40),
         };
         let args = spec.to_args();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut back = LoadSpec::default();
         assert!(back.parse_options(&args).unwrap().is_empty());
         assert_eq!(
-            (back.connections, back.warmup, back.duration),
-            (3, spec.warmup, spec.duration)
+            (back.connections, back.warmup, back.duration, back.requests),
+            (3, spec.warmup, spec.duration, Some(40))
         );
     }
 
@@ -349,6 +395,7 @@ mod tests {
             connections: 2,
             warmup: Duration::from_millis(100),
             duration: Duration::from_millis(300),
+            requests: None,
         };
         let stats = run_on_own_thread(addr, spec).unwrap();
         assert!(stats.measured_requests > 0);
@@ -359,6 +406,33 @@ mod tests {
         );
         let rps = stats.measured_requests as f64 / 0.3;
         assert!((stats.requests_per_sec - rps).abs() < 1e-6, "{stats:?}");
+    }
+
+    #[test]
+    fn a_fixed_count_makes_exactly_that_many_requests() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let served = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = served.clone();
+        let app = axum::Router::new().route(
+            "/songs/{id}",
+            axum::routing::get(move || async move {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                "ok"
+            }),
+        );
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        let spec = LoadSpec {
+            requests: Some(25),
+            connections: 3,
+            ..LoadSpec::default()
+        };
+        let stats = run_on_own_thread(addr, spec).unwrap();
+        assert_eq!((stats.measured_requests, stats.total_requests), (75, 75));
+        assert_eq!(served.load(std::sync::atomic::Ordering::Relaxed), 75);
     }
 
     #[test]
@@ -377,6 +451,7 @@ mod tests {
             connections: 1,
             warmup: Duration::ZERO,
             duration: Duration::from_millis(100),
+            requests: None,
         };
         let err = run_on_own_thread(addr, spec).unwrap_err();
         assert!(err.contains("500 Internal Server Error"), "{err}");

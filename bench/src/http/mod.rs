@@ -11,6 +11,12 @@
 //!   tracing-opentelemetry with the SDK's batch processor and opentelemetry-otlp's HTTP
 //!   exporter to the same kind of receiver.
 //!
+//! ```text
+//! observe-bench http observe                     # 16 connections, 2 s warm-up, 10 s measured
+//! observe-bench http stack --load-process        # the load from a second process
+//! observe-bench http observe --connections 1 --requests 2000   # a fixed count, for callgrind
+//! ```
+//!
 //! It prints one line for `scripts/bench.sh`'s report: `http`, the configuration,
 //! requests/s, p50 and p99 latency (ns), the responses measured and all responses (warm-up
 //! included), the spans the receiver got and the spans the requests made, and this
@@ -42,9 +48,9 @@ struct Options {
 }
 
 const USAGE: &str = "usage: observe-bench http <bare|observe|stack> [--connections N] \
-                     [--warmup SECS] [--duration SECS] [--load-process]\n       \
+                     [--warmup SECS] [--duration SECS] [--requests N] [--load-process]\n       \
                      observe-bench http-load <addr> [--connections N] [--warmup SECS] \
-                     [--duration SECS]";
+                     [--duration SECS] [--requests N]";
 
 /// `observe-bench http <config> [options]`.
 pub fn main(args: &[&str]) -> Result<(), String> {
@@ -95,19 +101,28 @@ fn run(options: Options) -> Result<(), String> {
         },
     );
     let start = Instant::now();
+    let (release, linger) = std::sync::mpsc::channel();
     let load = if options.load_process {
         Load::Process(load_process(server.addr(), &options.load)?)
     } else {
-        Load::Thread(load::spawn(server.addr(), options.load.clone(), start)?)
+        let spec = options.load.clone();
+        Load::Thread(load::spawn(server.addr(), spec, start, Some(linger))?)
     };
-    // This process's CPU time over the measured window (the load process's own is not in it).
-    let window = options.load.window(start);
-    sleep_until(window.from);
-    let cpu_before = cpu::Snapshot::take()?;
-    sleep_until(window.to);
-    let cpu_after = cpu::Snapshot::take()?;
+    // This process's CPU time over the measured window (the load process's own is not in
+    // it); with a fixed request count there is no window, and callgrind does the counting.
+    let by_group = match options.load.requests {
+        None => {
+            let window = options.load.window(start);
+            sleep_until(window.from);
+            let cpu_before = cpu::Snapshot::take()?;
+            sleep_until(window.to);
+            cpu_before.until(&cpu::Snapshot::take()?)
+        }
+        Some(_) => Default::default(),
+    };
+    let _ = release.send(());
     let stats = load.wait()?;
-    let cpu = cpu::per_request(&cpu_before.until(&cpu_after), stats.measured_requests);
+    let cpu = cpu::per_request(&by_group, stats.measured_requests);
     eprintln!("http {name}: CPU µs per request by thread: {cpu}");
 
     // Every span of every request (warm-up included) should reach the receiver: a
