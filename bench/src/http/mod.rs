@@ -88,12 +88,18 @@ pub fn load_main(args: &[&str]) -> Result<(), String> {
 fn run(options: Options) -> Result<(), String> {
     let server = app::Server::start(options.config)?;
     let name = options.config.name();
+    let how_long = match options.load.requests {
+        Some(n) => format!("{n} requests each"),
+        None => format!(
+            "{} s warm-up, {} s measured",
+            options.load.warmup.as_secs_f64(),
+            options.load.duration.as_secs_f64()
+        ),
+    };
     eprintln!(
-        "http {name}: {} connections to {}, {} s warm-up, {} s measured, load in {}",
+        "http {name}: {} connections to {}, {how_long}, load in {}",
         options.load.connections,
         server.addr(),
-        options.load.warmup.as_secs_f64(),
-        options.load.duration.as_secs_f64(),
         if options.load_process {
             "a second process"
         } else {
@@ -123,7 +129,9 @@ fn run(options: Options) -> Result<(), String> {
     let _ = release.send(());
     let stats = load.wait()?;
     let cpu = cpu::per_request(&by_group, stats.measured_requests);
-    eprintln!("http {name}: CPU µs per request by thread: {cpu}");
+    if options.load.requests.is_none() {
+        eprintln!("http {name}: CPU µs per request by thread: {cpu}");
+    }
 
     // Every span of every request (warm-up included) should reach the receiver: a
     // configuration that drops spans does less work, and the report says so.
