@@ -7,6 +7,7 @@
 #
 #   scripts/bench.sh              everything (~3 min of runs + two 500-function crate builds)
 #   BENCH_CONFIGS="full naive" scripts/bench.sh     only these configurations
+#   BENCH_CALLS=0 scripts/bench.sh                  skip the per-call configurations
 #   BENCH_COMPILE=0 scripts/bench.sh                skip the compile-time part
 #   BENCH_HTTP=0 scripts/bench.sh                   skip the HTTP part (~2 min: 3 rounds of
 #                                                   bare, observe, stack; 2 s warm-up + 10 s each)
@@ -22,7 +23,9 @@ results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)"
-if [ -n "${BENCH_CONFIGS:-}" ]; then
+if [ "${BENCH_CALLS:-1}" = 0 ]; then
+  configs=()
+elif [ -n "${BENCH_CONFIGS:-}" ]; then
   read -r -a configs <<<"$BENCH_CONFIGS"
 else
   mapfile -t configs < <("$bin" list)

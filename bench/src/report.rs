@@ -50,6 +50,19 @@ pub fn print(file: &str) -> Result<(), String> {
             _ => {}
         }
     }
+    if !median.is_empty() || compile.is_some() {
+        print_per_call(&median, &spread, compile);
+    }
+    http::report::print(&http_rounds);
+    Ok(())
+}
+
+/// The per-call tables: configurations, the layer-by-layer split, the targets.
+fn print_per_call(
+    median: &HashMap<&str, f64>,
+    spread: &HashMap<&str, (f64, f64)>,
+    compile: Option<(f64, f64)>,
+) {
     let plain = median.get("plain").copied();
     println!(
         "| config | what | median ns/call | min–max of trials | − plain | ratio to baseline |"
@@ -97,6 +110,4 @@ pub fn print(file: &str) -> Result<(), String> {
             verdict(r <= 1.3)
         );
     }
-    http::report::print(&http_rounds);
-    Ok(())
 }
