@@ -43,8 +43,12 @@ if [ "${BENCH_HTTP:-1}" != 0 ]; then
   for round in $(seq "${BENCH_HTTP_ROUNDS:-3}"); do
     for config in bare observe stack; do
       line="$("$bin" http "$config" "${http_args[@]}" | grep $'^http\t')"
-      echo "$line" | awk -F'\t' -v r="$round" \
-        '{ printf "  http %-8s round %s %9.0f req/s  p50 %6.0f µs  p99 %6.0f µs\n", $2, r, $3, $4 / 1e3, $5 / 1e3 }'
+      # `elsewhere`: other processes' CPU time per request; more than a few µs means a shared
+      # machine had a hand in this round.
+      echo "$line" | awk -F'\t' -v r="$round" '{
+        match($10, /elsewhere=[0-9.]+/); elsewhere = substr($10, RSTART + 10, RLENGTH - 10)
+        printf "  http %-8s round %s %9.0f req/s  p50 %6.0f µs  p99 %6.0f µs  elsewhere %5.1f µs/req\n",
+          $2, r, $3, $4 / 1e3, $5 / 1e3, elsewhere }'
       echo "$line" >>"$results"
     done
   done
