@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Every check observe has, in the order CI runs them: formatting, lints, the API
-# documentation, then all tests (unit, integration against real peers, trybuild UI cases,
-# doctests), the Prometheus SLO rules and their promtool unit tests, the songs example end
-# to end, the benchmark build, the packages of the published crates and the long
-# reliability scenarios.
+# documentation, the build next to an application's own OpenTelemetry crates, then all tests
+# (unit, integration against real peers, trybuild UI cases, doctests), the Prometheus SLO
+# rules and their promtool unit tests, the songs example end to end, the benchmark build,
+# the packages of the published crates and the long reliability scenarios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p observe-runtime --no-default-features --all-targets -- -D warnings
 # The API documentation as docs.rs builds it: a broken or private link is an error.
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+# observe next to an application's own opentelemetry crates 0.33 with their default features,
+# and with other common feature sets of opentelemetry-otlp (ci/compose, outside the workspace).
+bash scripts/compose-check.sh
 cargo test --workspace
 # The SLO rules (prometheus/): `promtool check rules`, then their `promtool test rules` cases.
 bash scripts/check-rules.sh

@@ -140,7 +140,13 @@ pub(crate) fn observe_with_otel(sampler: Sampler) -> ObserveOtel {
 /// Lets tracing-subscriber's `fmt` write through the same `NonBlockingWriter` into
 /// `io::sink()` as observe: one `write_all` of the formatted line per record.
 #[derive(Clone)]
-struct SinkWriter(NonBlockingWriter);
+pub(crate) struct SinkWriter(NonBlockingWriter);
+
+/// A [`SinkWriter`] for `fmt`, and the guard of its writer thread.
+pub(crate) fn sink_writer() -> (SinkWriter, WriterGuard) {
+    let (writer, guard) = NonBlockingWriter::new(io::sink()).expect("writer thread");
+    (SinkWriter(writer), guard)
+}
 
 impl<'a> MakeWriter<'a> for SinkWriter {
     type Writer = LineWriter<'a>;
@@ -149,7 +155,7 @@ impl<'a> MakeWriter<'a> for SinkWriter {
     }
 }
 
-struct LineWriter<'a>(&'a NonBlockingWriter);
+pub(crate) struct LineWriter<'a>(&'a NonBlockingWriter);
 
 impl io::Write for LineWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -163,7 +169,7 @@ impl io::Write for LineWriter<'_> {
 
 /// The Prometheus recorder as autometrics' docs and the naive stack install it, with the
 /// upkeep observe's `Metrics` runs too (the exporter buffers histogram samples until then).
-fn prometheus_global() -> PrometheusHandle {
+pub(crate) fn prometheus_global() -> PrometheusHandle {
     let handle = PrometheusBuilder::new()
         .install_recorder()
         .expect("global recorder");

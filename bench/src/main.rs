@@ -8,6 +8,8 @@
 //! observe-bench list                 # the configurations, in table order
 //! observe-bench report <file>        # the table, from the `result` lines of one run
 //! observe-bench gen <dir> <kind> <n> # a crate of n functions (kind: observe | instrument)
+//! observe-bench http <config>        # requests/s and latency of an axum service (see `http`)
+//! observe-bench http-load <addr>     # that load alone, against a server of another process
 //! ```
 //!
 //! Each configuration wraps the same trivial `#[inline(never)]` function and calls it in a
@@ -16,6 +18,7 @@
 
 mod baselines;
 mod generate;
+mod http;
 mod report;
 
 use std::hint::black_box;
@@ -386,9 +389,12 @@ fn main() {
         }
         ["report", file] => report::print(file),
         ["gen", dir, kind, count] => generate::crate_of(dir, kind, count),
+        ["http", rest @ ..] => http::main(rest),
+        ["http-load", rest @ ..] => http::load_main(rest),
         _ => Err(
             "usage: observe-bench run <config> | calls <config> <n> | list | report <file> | \
-                  gen <dir> <observe|instrument> <n>"
+                  gen <dir> <observe|instrument> <n> | http <bare|observe|stack> [options] | \
+                  http-load <addr> [options]"
                 .into(),
         ),
     };

@@ -1,9 +1,10 @@
 //! The table `scripts/bench.sh` prints: every configuration's median, its ratio to its
-//! baseline from the same run, and each target of the benchmark issue, met or missed.
+//! baseline from the same run, and each target of the benchmark issue, met or missed; then
+//! the HTTP tables (`http::report`).
 
 use std::collections::HashMap;
 
-use crate::{CONFIGS, SPLIT_CONFIGS};
+use crate::{CONFIGS, SPLIT_CONFIGS, http};
 
 /// `(what, numerator, denominator, target)`: met when `numerator / denominator <= target`.
 const RATIO_TARGETS: &[(&str, &str, &str, f64)] = &[
@@ -45,9 +46,11 @@ pub(crate) fn print(file: &str) -> Result<(), String> {
     let mut median: HashMap<&str, f64> = HashMap::new();
     let mut spread: HashMap<&str, (f64, f64)> = HashMap::new();
     let mut compile: Option<(f64, f64)> = None;
+    let mut http_rounds = Vec::new();
     for line in text.lines() {
         let cols: Vec<&str> = line.split('\t').collect();
         match cols.as_slice() {
+            ["http", rest @ ..] => http_rounds.push(http::report::Round::parse(rest)?),
             ["result", id, m, min, max] => {
                 let parse = |s: &str| s.parse::<f64>().map_err(|e| format!("{line:?}: {e}"));
                 median.insert(id, parse(m)?);
@@ -60,6 +63,19 @@ pub(crate) fn print(file: &str) -> Result<(), String> {
             _ => {}
         }
     }
+    if !median.is_empty() || compile.is_some() {
+        print_per_call(&median, &spread, compile);
+    }
+    http::report::print(&http_rounds);
+    Ok(())
+}
+
+/// The per-call tables: configurations, the layer-by-layer split, the targets.
+fn print_per_call(
+    median: &HashMap<&str, f64>,
+    spread: &HashMap<&str, (f64, f64)>,
+    compile: Option<(f64, f64)>,
+) {
     let plain = median.get("plain").copied();
     println!(
         "| config | what | median ns/call | min–max of trials | − plain | ratio to baseline |"
@@ -107,5 +123,4 @@ pub(crate) fn print(file: &str) -> Result<(), String> {
             verdict(r <= 1.3)
         );
     }
-    Ok(())
 }
