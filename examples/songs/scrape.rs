@@ -32,7 +32,7 @@ impl Scrape {
     }
 
     /// The first sample named `name` whose labels `keep` accepts.
-    pub fn find(&self, name: &str, keep: impl Fn(&Sample) -> bool) -> Option<&Sample> {
+    pub(crate) fn find(&self, name: &str, keep: impl Fn(&Sample) -> bool) -> Option<&Sample> {
         self.samples.iter().find(|s| s.name == name && keep(s))
     }
 

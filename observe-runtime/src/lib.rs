@@ -12,6 +12,27 @@
 //! - [`propagation::TraceContext`]: W3C trace context in and out, with export on or off.
 //! - [`http`] (feature `http`): the tower/axum layer for server spans.
 //!
+//! # The public API
+//!
+//! | module | items |
+//! | --- | --- |
+//! | crate root | [`init`], [`Guard`], [`InitError`], [`SHUTDOWN_TIMEOUT`], [`Signals`], [`SignalsBuilder`] |
+//! | [`config`] | [`Config`](config::Config) (the builder `init` reads), [`Settings`](config::Settings) (what it resolved to), [`ConfigError`](config::ConfigError) and its [`Origin`](config::Origin); the sections [`TraceExport`](config::TraceExport), [`MetricsExport`](config::MetricsExport), [`LogsExport`](config::LogsExport), [`OtlpTarget`](config::OtlpTarget), [`BatchSettings`](config::BatchSettings), [`SpanLimits`](config::SpanLimits), [`ResourceSettings`](config::ResourceSettings), [`TlsFiles`](config::TlsFiles), [`Pem`](config::Pem), [`Headers`](config::Headers), [`Secret`](config::Secret), [`MetricsAddr`](config::MetricsAddr), [`MetricsExporters`](config::MetricsExporters), [`Protocol`](config::Protocol), [`Temporality`](config::Temporality); the defaults |
+//! | [`filter`] | [`SignalFilter`](filter::SignalFilter), [`FilterError`](filter::FilterError) |
+//! | [`log`] | [`LogOutput`](log::LogOutput), [`LogFormat`](log::LogFormat), [`SpanLines`](log::SpanLines), [`LogExport`](log::LogExport) and [`LogRecordSink`](log::LogRecordSink) (OTLP logs), and the [`writer`](log::writer)s: [`NonBlockingWriter`](log::writer::NonBlockingWriter), [`BlockingWriter`](log::writer::BlockingWriter), [`MemorySink`](log::writer::MemorySink) |
+//! | [`metrics`] | [`Metrics`](metrics::Metrics), [`Scrape`](metrics::Scrape), [`MetricsConfig`](metrics::MetricsConfig), [`MetricsServer`](metrics::MetricsServer), [`BuildInfo`](metrics::BuildInfo), [`InstallError`](metrics::InstallError), the default buckets and limit |
+//! | [`trace`] (feature `otlp`) | [`TracePipeline`](trace::TracePipeline), [`TraceSink`](trace::TraceSink), [`TraceError`](trace::TraceError) |
+//! | [`otlp`] (feature `otlp`) | [`ExportError`](otlp::ExportError) |
+//! | [`propagation`] | [`TraceContext`](propagation::TraceContext), the header names |
+//! | [`http`] (feature `http`) | [`ObserveLayer`](http::ObserveLayer), [`ObserveService`](http::ObserveService), [`RequestId`](http::RequestId), [`inject_trace_context`](http::inject_trace_context) |
+//! | [`context`] | the span record that the signals read: [`SpanRecord`](context::SpanRecord), [`TraceId`](context::TraceId), [`SpanId`](context::SpanId), [`Outcome`](context::Outcome), [`Sampler`](context::Sampler), [`with_record`](context::with_record) |
+//! | [`fields`], [`value`] | the span field names the macros write, and the typed values a record keeps |
+//!
+//! Cargo features, both off here and on by default in the `observe` facade: `otlp` builds
+//! the OTLP export of traces, metrics and logs (tonic, hyper, rustls); `http` the tower/axum
+//! layer. Without `otlp`, [`init`] fails when an OTLP endpoint is set
+//! (`InitError::OtlpNotBuiltIn`) rather than drop what was asked for.
+//!
 //! The names, formats and behaviour that code, dashboards and alerts rely on (the span
 //! fields, the log line format, the metric names, the filters, every environment variable,
 //! the OTLP data) are in the reference: `docs/reference.md` in the repository, also

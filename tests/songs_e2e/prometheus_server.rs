@@ -11,7 +11,7 @@ use crate::exposition;
 use crate::support::{Running, Scratch, free_addr, http, url_encode, wait_until};
 
 /// A running Prometheus; dropping it kills the process.
-pub struct Prometheus {
+pub(crate) struct Prometheus {
     pub addr: SocketAddr,
     _process: Running,
 }
@@ -19,7 +19,7 @@ pub struct Prometheus {
 impl Prometheus {
     /// Starts `prometheus` with the configuration `config` (YAML) and the extra `flags`, its
     /// data in `scratch`, and waits until it is ready.
-    pub fn start(scratch: &Scratch, config: &str, flags: &[&str]) -> Prometheus {
+    pub(crate) fn start(scratch: &Scratch, config: &str, flags: &[&str]) -> Prometheus {
         let addr = free_addr();
         let config_path = scratch.0.join("prometheus.yml");
         std::fs::write(&config_path, config).unwrap();
@@ -48,7 +48,7 @@ impl Prometheus {
     }
 
     /// `GET /api/v1/<path>`: its `data`, once the answer says `success`.
-    pub fn api(&self, path: &str) -> serde_json::Value {
+    pub(crate) fn api(&self, path: &str) -> serde_json::Value {
         let (status, body) = http(self.addr, "GET", &format!("/api/v1/{path}"), &[], "");
         assert_eq!(status, 200, "/api/v1/{path}: {body}");
         let mut json: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -58,7 +58,7 @@ impl Prometheus {
 
     /// The instant vector `query`, as a map from the values of the labels `by` (`""` for a
     /// missing label) to the number.
-    pub fn query(&self, query: &str, by: &[&str]) -> BTreeMap<Vec<String>, f64> {
+    pub(crate) fn query(&self, query: &str, by: &[&str]) -> BTreeMap<Vec<String>, f64> {
         let data = self.api(&format!("query?query={}", url_encode(query)));
         let mut out = BTreeMap::new();
         for sample in data["result"].as_array().cloned().unwrap_or_default() {
@@ -74,7 +74,11 @@ impl Prometheus {
 
     /// Prometheus's own counter `name`, summed over the series whose labels `keep` accepts,
     /// read from its `/metrics`.
-    pub fn own_counter(&self, name: &str, keep: impl Fn(&exposition::Labels) -> bool) -> f64 {
+    pub(crate) fn own_counter(
+        &self,
+        name: &str,
+        keep: impl Fn(&exposition::Labels) -> bool,
+    ) -> f64 {
         let (status, text) = http(self.addr, "GET", "/metrics", &[], "");
         assert_eq!(status, 200, "{text}");
         exposition::samples(&text)

@@ -160,7 +160,7 @@ pub(crate) fn wait_until<T>(
 }
 
 /// [`wait_until`] for a `check` that says what it saw instead: the failure shows the last.
-pub fn wait_for<T>(
+pub(crate) fn wait_for<T>(
     what: &str,
     within: Duration,
     mut check: impl FnMut() -> Result<T, String>,

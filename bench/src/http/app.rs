@@ -31,7 +31,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use crate::baselines;
 
 /// Every configuration, in table order.
-pub const CONFIGS: &[(&str, &str)] = &[
+pub(super) const CONFIGS: &[(&str, &str)] = &[
     ("bare", "the router and the bare function, no telemetry"),
     (
         "observe",
@@ -44,7 +44,7 @@ pub const CONFIGS: &[(&str, &str)] = &[
 ];
 
 /// Spans each request makes under `observe` and `stack`: the server span and `lookup`'s.
-pub const SPANS_PER_REQUEST: u64 = 2;
+pub(super) const SPANS_PER_REQUEST: u64 = 2;
 
 /// The stack's span queue: observe's default `OTEL_BSP_MAX_QUEUE_SIZE`.
 const STACK_QUEUE_SIZE: usize = 16_384;
@@ -54,14 +54,14 @@ const SERVICE_NAME: &str = "observe-bench";
 
 /// A configuration of the service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Config {
+pub(super) enum Config {
     Bare,
     Observe,
     Stack,
 }
 
 impl Config {
-    pub fn parse(name: &str) -> Result<Config, String> {
+    pub(super) fn parse(name: &str) -> Result<Config, String> {
         match name {
             "bare" => Ok(Config::Bare),
             "observe" => Ok(Config::Observe),
@@ -72,7 +72,7 @@ impl Config {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Config::Bare => "bare",
             Config::Observe => "observe",
@@ -86,7 +86,7 @@ mod bare {
     use super::black_box;
 
     #[inline(never)]
-    pub fn lookup(id: u64) -> u64 {
+    pub(super) fn lookup(id: u64) -> u64 {
         black_box(id).wrapping_mul(3)
     }
 }
@@ -111,7 +111,7 @@ mod instrumented {
 
     #[tracing::instrument(fields(table = "events", kind = "song"))]
     #[inline(never)]
-    pub fn lookup(id: u64) -> u64 {
+    pub(super) fn lookup(id: u64) -> u64 {
         let start = Instant::now();
         let n = black_box(id).wrapping_mul(3);
         let labels = [("table", "events"), ("kind", "song"), ("result", "ok")];
@@ -284,7 +284,7 @@ impl Telemetry {
 }
 
 /// The service, serving on 127.0.0.1 until [`stop`](Self::stop).
-pub struct Server {
+pub(super) struct Server {
     addr: SocketAddr,
     runtime: tokio::runtime::Runtime,
     stop: tokio::sync::oneshot::Sender<()>,
@@ -293,7 +293,7 @@ pub struct Server {
 
 impl Server {
     /// Installs `config`'s telemetry and starts serving on a free port.
-    pub fn start(config: Config) -> Result<Server, String> {
+    pub(super) fn start(config: Config) -> Result<Server, String> {
         let telemetry = Telemetry::install(config)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .thread_name("http-server")
@@ -327,13 +327,13 @@ impl Server {
         })
     }
 
-    pub fn addr(&self) -> SocketAddr {
+    pub(super) fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// Stops serving, closes every span, exports what is pending and returns the spans the
     /// receiver counted (`None` for `bare`).
-    pub fn stop(self, timeout: Duration) -> Result<Option<u64>, String> {
+    pub(super) fn stop(self, timeout: Duration) -> Result<Option<u64>, String> {
         let _ = self.stop.send(());
         self.runtime.shutdown_timeout(timeout);
         self.telemetry.flush(timeout)

@@ -32,7 +32,7 @@ fn group(name: &str) -> &'static str {
 /// Every group, in the order they are printed: this process's threads, then the
 /// machine's other busy time (other processes, the load process too with
 /// `--load-process`), its idle time and the time the hypervisor stole.
-pub const GROUPS: &[&str] = &[
+pub(super) const GROUPS: &[&str] = &[
     "server",
     "load",
     "writer",
@@ -49,7 +49,7 @@ const NS_PER_TICK: u64 = 10_000_000;
 
 /// CPU time so far of each live thread, and of the whole machine.
 #[derive(Debug, Default)]
-pub struct Snapshot {
+pub(super) struct Snapshot {
     /// tid → (name, ns).
     threads: HashMap<u32, (String, u64)>,
     machine: Machine,
@@ -93,7 +93,7 @@ impl Machine {
 
 impl Snapshot {
     /// Reads every thread of this process; threads that end while it reads are skipped.
-    pub fn take() -> Result<Snapshot, String> {
+    pub(super) fn take() -> Result<Snapshot, String> {
         let tasks = fs::read_dir("/proc/self/task").map_err(|e| format!("/proc/self/task: {e}"))?;
         let mut threads = HashMap::new();
         for task in tasks.flatten() {
@@ -122,7 +122,7 @@ impl Snapshot {
 
     /// CPU ns per group between `self` and the later `end` (a thread born in between counts
     /// from zero; one that ended in between is lost, which no thread of a run does).
-    pub fn until(&self, end: &Snapshot) -> HashMap<&'static str, u64> {
+    pub(super) fn until(&self, end: &Snapshot) -> HashMap<&'static str, u64> {
         let mut by_group = HashMap::new();
         let mut this_process = 0;
         for (tid, (name, ns)) in &end.threads {
@@ -143,7 +143,7 @@ impl Snapshot {
 }
 
 /// `group=µs per request` for each group, comma-separated, for the result line.
-pub fn per_request(by_group: &HashMap<&'static str, u64>, requests: u64) -> String {
+pub(super) fn per_request(by_group: &HashMap<&'static str, u64>, requests: u64) -> String {
     GROUPS
         .iter()
         .map(|g| {

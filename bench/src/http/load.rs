@@ -19,7 +19,7 @@ use tokio::net::TcpStream;
 
 /// How hard and how long to drive the server.
 #[derive(Clone, Debug)]
-pub struct LoadSpec {
+pub(super) struct LoadSpec {
     /// Connections, each with one request in flight.
     pub connections: usize,
     /// Driven but not measured: connections, caches, metric series, buffers settle.
@@ -45,7 +45,7 @@ impl Default for LoadSpec {
 impl LoadSpec {
     /// Takes `--connections N`, `--warmup SECS` and `--duration SECS` out of `args`; returns
     /// the other arguments.
-    pub fn parse_options<'a>(&mut self, args: &[&'a str]) -> Result<Vec<&'a str>, String> {
+    pub(super) fn parse_options<'a>(&mut self, args: &[&'a str]) -> Result<Vec<&'a str>, String> {
         let mut rest = Vec::new();
         let mut args = args.iter();
         while let Some(&arg) = args.next() {
@@ -83,7 +83,7 @@ impl LoadSpec {
     }
 
     /// The measured window of a load that starts at `start`.
-    pub fn window(&self, start: Instant) -> Window {
+    pub(super) fn window(&self, start: Instant) -> Window {
         Window {
             from: start + self.warmup,
             to: start + self.warmup + self.duration,
@@ -91,7 +91,7 @@ impl LoadSpec {
     }
 
     /// The options that make another process's `LoadSpec` equal to this one.
-    pub fn to_args(&self) -> Vec<String> {
+    pub(super) fn to_args(&self) -> Vec<String> {
         let mut args = vec![
             "--connections".into(),
             self.connections.to_string(),
@@ -117,7 +117,7 @@ fn seconds(option: &str, value: &str) -> Result<Duration, String> {
 
 /// What one run measured.
 #[derive(Clone, Debug, PartialEq)]
-pub struct LoadStats {
+pub(super) struct LoadStats {
     /// Responses completed in the measured window, per second.
     pub requests_per_sec: f64,
     /// Median latency of those responses, ns.
@@ -132,7 +132,7 @@ pub struct LoadStats {
 
 impl LoadStats {
     /// `requests/s  p50 ns  p99 ns  measured  total`, tab-separated.
-    pub fn to_line(&self) -> String {
+    pub(super) fn to_line(&self) -> String {
         format!(
             "{:.1}\t{}\t{}\t{}\t{}",
             self.requests_per_sec,
@@ -143,7 +143,7 @@ impl LoadStats {
         )
     }
 
-    pub fn from_line(line: &str) -> Result<LoadStats, String> {
+    pub(super) fn from_line(line: &str) -> Result<LoadStats, String> {
         let bad = || format!("not a load result line: {line:?}");
         let cols: Vec<&str> = line.split('\t').collect();
         let [rps, p50, p99, measured, total] = cols.as_slice() else {
@@ -163,7 +163,7 @@ impl LoadStats {
 /// the client's work never reaches the telemetry under test), its warm-up counted from
 /// `start`. With `linger`, the thread ends only once a message arrives (or the sender is
 /// dropped), so that it is still there to be counted when the window's CPU time is read.
-pub fn spawn(
+pub(super) fn spawn(
     addr: SocketAddr,
     spec: LoadSpec,
     start: Instant,
@@ -187,7 +187,7 @@ pub fn spawn(
 }
 
 /// [`spawn`], then waits for the figures.
-pub fn run_on_own_thread(addr: SocketAddr, spec: LoadSpec) -> Result<LoadStats, String> {
+pub(super) fn run_on_own_thread(addr: SocketAddr, spec: LoadSpec) -> Result<LoadStats, String> {
     spawn(addr, spec, Instant::now(), None)?
         .join()
         .map_err(|_| "the load thread panicked".to_string())?
@@ -236,7 +236,7 @@ async fn drive(addr: SocketAddr, spec: LoadSpec, start: Instant) -> Result<LoadS
 
 /// The measured window: responses completed in it count.
 #[derive(Clone, Copy, Debug)]
-pub struct Window {
+pub(super) struct Window {
     pub from: Instant,
     pub to: Instant,
 }

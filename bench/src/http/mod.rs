@@ -30,7 +30,7 @@
 mod app;
 mod cpu;
 mod load;
-pub mod report;
+pub(crate) mod report;
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -53,7 +53,7 @@ const USAGE: &str = "usage: observe-bench http <bare|observe|stack> [--connectio
                      [--duration SECS] [--requests N]";
 
 /// `observe-bench http <config> [options]`.
-pub fn main(args: &[&str]) -> Result<(), String> {
+pub(crate) fn main(args: &[&str]) -> Result<(), String> {
     let (config, rest) = args.split_first().ok_or(USAGE)?;
     let config = app::Config::parse(config)?;
     let mut load = LoadSpec::default();
@@ -72,7 +72,7 @@ pub fn main(args: &[&str]) -> Result<(), String> {
 
 /// `observe-bench http-load <addr> [options]`: the load alone, against a server of another
 /// process; prints the same result line without the configuration.
-pub fn load_main(args: &[&str]) -> Result<(), String> {
+pub(crate) fn load_main(args: &[&str]) -> Result<(), String> {
     let (addr, rest) = args.split_first().ok_or(USAGE)?;
     let addr: SocketAddr = addr.parse().map_err(|e| format!("{addr:?}: {e}"))?;
     let mut load = LoadSpec::default();

@@ -18,7 +18,7 @@ const SERVICE_GROUPS: &[&str] = &["server", "writer", "export", "other"];
 
 /// One `http` result line.
 #[derive(Clone, Debug)]
-pub struct Round {
+pub(crate) struct Round {
     config: String,
     stats: LoadStats,
     exported: u64,
@@ -29,7 +29,7 @@ pub struct Round {
 
 impl Round {
     /// Parses the columns after `http`.
-    pub fn parse(cols: &[&str]) -> Result<Round, String> {
+    pub(crate) fn parse(cols: &[&str]) -> Result<Round, String> {
         let bad = || format!("not an http result line: {cols:?}");
         let [
             config,
@@ -89,7 +89,7 @@ fn overhead_ratio(bare: f64, observe: f64, stack: f64) -> f64 {
 }
 
 /// Prints the tables for `rounds` (in the order they ran); nothing when there are none.
-pub fn print(rounds: &[Round]) {
+pub(crate) fn print(rounds: &[Round]) {
     if rounds.is_empty() {
         return;
     }
