@@ -7,12 +7,13 @@ use std::time::{Duration, Instant};
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use observe_runtime::Signals;
-use observe_runtime::config::{Config, Sampler};
+use observe_runtime::config::{Config, MetricsExporters, Sampler};
 use observe_runtime::filter::SignalFilter;
 use observe_runtime::log::writer::{LineSink, NonBlockingWriter, WriterGuard};
 use observe_runtime::log::{LogOutput, SpanLines};
 use observe_runtime::metrics::{Metrics, MetricsConfig};
 use observe_runtime::trace::TracePipeline;
+use observe_testkit::otlp::{Receiver, Transport};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter};
@@ -38,6 +39,33 @@ pub(crate) fn observe_init(
     )
     .init()
     .map_err(|e| e.to_string())
+}
+
+/// `full` with OTLP export over HTTP to a receiver on 127.0.0.1 that decodes and discards
+/// ([`observe_testkit::otlp::Receiver`]): every log line also as a log record, and with
+/// `all`, every span and the metrics (pushed every second) too.
+pub(crate) fn observe_otlp(all: bool) -> Result<(observe_runtime::Guard, Receiver), String> {
+    let receiver = discarding_receiver()?;
+    let guard = observe_init(|config| {
+        config
+            .otlp_endpoint(receiver.endpoint())
+            .logs_export(true)
+            .trace_export(all)
+            .metrics_exporters(MetricsExporters {
+                prometheus: true,
+                otlp: all,
+            })
+            .metric_export_interval(Duration::from_secs(1))
+    })?;
+    Ok((guard, receiver))
+}
+
+/// A receiver on 127.0.0.1 that decodes and counts OTLP/HTTP exports and keeps nothing.
+pub(crate) fn discarding_receiver() -> Result<Receiver, String> {
+    Receiver::builder(Transport::HttpProtobuf)
+        .discard()
+        .start()
+        .map_err(|e| format!("OTLP receiver: {e}"))
 }
 
 /// A line sink that drops every line on the spot: with it, `full` minus this is the

@@ -57,7 +57,23 @@ pub const CONFIGS: &[(&str, &str)] = &[
         "metrics/log-off",
         "metrics, logs on but RUST_LOG=off: only the metrics filter takes the span",
     ),
+    (
+        "metrics/no-exemplar",
+        "metrics with no sampled call: no exemplar kept (sampler always_off)",
+    ),
     ("full", "logfmt lines + metrics (observe::init)"),
+    (
+        "full/no-exemplar",
+        "full with no sampled call: no exemplar kept (sampler always_off)",
+    ),
+    (
+        "full+otlp-logs",
+        "full + every line as an OTLP log record, to a receiver on loopback",
+    ),
+    (
+        "full+otlp-all",
+        "full + spans, log records and metrics over OTLP, to a receiver on loopback",
+    ),
     (
         "full+otel",
         "full + trace export, observe's queue, discarding exporter",
@@ -299,6 +315,24 @@ fn run(config: &str) -> Result<Vec<f64>, String> {
         }
         "full" => {
             _keep = Box::new(baselines::observe_init(|c| c)?);
+            measure(run_observed)
+        }
+        "metrics/no-exemplar" => {
+            _keep = Box::new(baselines::observe_init(|c| {
+                c.log_off().sampler(Sampler::AlwaysOff)
+            })?);
+            measure(run_observed)
+        }
+        "full/no-exemplar" => {
+            _keep = Box::new(baselines::observe_init(|c| c.sampler(Sampler::AlwaysOff))?);
+            measure(run_observed)
+        }
+        "full+otlp-logs" => {
+            _keep = Box::new(baselines::observe_otlp(false)?);
+            measure(run_observed)
+        }
+        "full+otlp-all" => {
+            _keep = Box::new(baselines::observe_otlp(true)?);
             measure(run_observed)
         }
         "full x2" => {

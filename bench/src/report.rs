@@ -10,9 +10,30 @@ use crate::{CONFIGS, SPLIT_CONFIGS, http};
 const RATIO_TARGETS: &[(&str, &str, &str, f64)] = &[
     ("metrics / autometrics", "metrics", "autometrics", 0.6),
     ("full / naive", "full", "naive", 0.35),
-    ("full+otel / naive+otel", "full+otel", "naive+otel", 0.5),
+    ("full+otel / naive+otel", "full+otel", "naive+otel", 0.30),
+    ("full+otel / full", "full+otel", "full", 1.5),
+    ("full+otel/0 / full", "full+otel/0", "full", 1.05),
     ("event / event-fmt", "event", "event-fmt", 0.5),
     ("full x2 / full", "full x2", "full", 1.3),
+    ("full+otel x2 / full+otel", "full+otel x2", "full+otel", 1.3),
+    (
+        "metrics/log-off / metrics",
+        "metrics/log-off",
+        "metrics",
+        1.05,
+    ),
+    (
+        "metrics / metrics/no-exemplar (exemplars)",
+        "metrics",
+        "metrics/no-exemplar",
+        1.05,
+    ),
+    (
+        "full / full/no-exemplar (exemplars)",
+        "full",
+        "full/no-exemplar",
+        1.05,
+    ),
     (
         "metrics+concurrency / metrics",
         "metrics+concurrency",
@@ -31,9 +52,12 @@ const RATIO_TARGETS: &[(&str, &str, &str, f64)] = &[
 fn baseline(id: &str) -> Option<&'static str> {
     Some(match id {
         "metrics" => "autometrics",
-        "metrics+concurrency" | "metrics+objective" => "metrics",
+        "metrics+concurrency" | "metrics+objective" | "metrics/log-off" => "metrics",
+        "metrics/no-exemplar" => "metrics",
         "full" => "naive",
+        "full/no-exemplar" | "full+otlp-logs" | "full+otlp-all" | "full+otel/0" => "full",
         "full+otel" => "naive+otel",
+        "full+otel x2" => "full+otel",
         "event" => "event-fmt",
         "full x2" => "full",
         "naive+otel" => "naive",

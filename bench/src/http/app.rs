@@ -18,7 +18,7 @@ use axum::routing::get;
 use axum::serve::ListenerExt;
 use metrics_exporter_prometheus::PrometheusHandle;
 use observe_runtime::log::writer::WriterGuard;
-use observe_testkit::otlp::{Receiver, Transport};
+use observe_testkit::otlp::Receiver;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
@@ -177,14 +177,6 @@ fn router(config: Config) -> Router {
     }
 }
 
-/// A receiver on 127.0.0.1 that decodes and counts OTLP/HTTP exports and keeps nothing.
-fn discarding_receiver() -> Result<Receiver, String> {
-    Receiver::builder(Transport::HttpProtobuf)
-        .discard()
-        .start()
-        .map_err(|e| format!("OTLP receiver: {e}"))
-}
-
 /// A configuration's global subscriber and recorder, kept until the figures are taken.
 enum Telemetry {
     Bare,
@@ -205,7 +197,7 @@ impl Telemetry {
         match config {
             Config::Bare => Ok(Telemetry::Bare),
             Config::Observe => {
-                let receiver = discarding_receiver()?;
+                let receiver = baselines::discarding_receiver()?;
                 let guard = observe::runtime::config::Config::new()
                     .service_name(SERVICE_NAME)
                     .log_filter("info")
@@ -216,7 +208,7 @@ impl Telemetry {
                 Ok(Telemetry::Observe { guard, receiver })
             }
             Config::Stack => {
-                let receiver = discarding_receiver()?;
+                let receiver = baselines::discarding_receiver()?;
                 // opentelemetry-otlp's HTTP exporter with its default client (blocking
                 // reqwest) behind the SDK's batch processor, as its examples set them up.
                 let exporter = opentelemetry_otlp::SpanExporter::builder()
