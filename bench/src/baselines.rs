@@ -14,8 +14,13 @@ use observe_runtime::log::{LogOutput, SpanLines};
 use observe_runtime::metrics::{Metrics, MetricsConfig};
 use observe_runtime::trace::TracePipeline;
 use observe_testkit::otlp::{Receiver, Transport};
+use opentelemetry::KeyValue;
+use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::metrics::{SdkMeterProvider, Temporality};
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
@@ -337,6 +342,79 @@ fn autometrics_call(x: u64) -> u64 {
 pub(crate) fn run_autometrics(n: u64) {
     for i in 0..n {
         black_box(autometrics_call(black_box(i)));
+    }
+}
+
+/// The route observe did not take for OTLP metrics: recording every call into OpenTelemetry
+/// SDK instruments (a counter and a histogram with observe's default bounds, the same three
+/// attributes as `metrics`' label set), read every 60 s by a periodic reader into an exporter
+/// that discards. Its per-call cost is what that route would add to observe's own metrics,
+/// which `/metrics` and the exemplars need anyway.
+pub(crate) struct SdkInstruments {
+    provider: SdkMeterProvider,
+    calls: opentelemetry::metrics::Counter<u64>,
+    duration: opentelemetry::metrics::Histogram<f64>,
+    attributes: [KeyValue; 3],
+}
+
+pub(crate) fn sdk_instruments() -> SdkInstruments {
+    let provider = SdkMeterProvider::builder()
+        .with_periodic_exporter(DiscardMetrics)
+        .build();
+    let meter = provider.meter("observe-bench");
+    SdkInstruments {
+        calls: meter.u64_counter("bench_call_total").build(),
+        duration: meter
+            .f64_histogram("bench_call_duration_seconds")
+            .with_boundaries(observe_runtime::config::DEFAULT_BUCKETS.to_vec())
+            .build(),
+        attributes: [
+            KeyValue::new("table", "events"),
+            KeyValue::new("kind", "song"),
+            KeyValue::new("result", "ok"),
+        ],
+        provider,
+    }
+}
+
+impl SdkInstruments {
+    pub(crate) fn run(&self, n: u64) {
+        for i in 0..n {
+            let start = Instant::now();
+            black_box(sdk_call(black_box(i)));
+            self.calls.add(1, &self.attributes);
+            self.duration
+                .record(start.elapsed().as_secs_f64(), &self.attributes);
+        }
+    }
+}
+
+impl Drop for SdkInstruments {
+    fn drop(&mut self) {
+        let _ = self.provider.shutdown();
+    }
+}
+
+#[inline(never)]
+fn sdk_call(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+struct DiscardMetrics;
+
+impl PushMetricExporter for DiscardMetrics {
+    async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
+        black_box(metrics);
+        Ok(())
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+    fn temporality(&self) -> Temporality {
+        Temporality::Cumulative
     }
 }
 

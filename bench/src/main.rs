@@ -99,6 +99,10 @@ pub const CONFIGS: &[(&str, &str)] = &[
         "fastrace root span per call, discarding reporter",
     ),
     ("event-fmt", "the same event through stock fmt"),
+    (
+        "otel-sdk-metrics",
+        "the bare function + a counter and a histogram recorded into OTel SDK instruments",
+    ),
 ];
 
 /// Diagnostic configurations for the cost split of `full` (not targets).
@@ -391,6 +395,12 @@ fn run(config: &str) -> Result<Vec<f64>, String> {
             baselines::fastrace();
             let samples = measure(baselines::run_fastrace);
             fastrace::flush();
+            samples
+        }
+        "otel-sdk-metrics" => {
+            let instruments = baselines::sdk_instruments();
+            let samples = measure(|n| instruments.run(n));
+            drop(instruments);
             samples
         }
         other => return Err(format!("unknown configuration {other:?}")),

@@ -177,7 +177,7 @@ fn span_event(event: &SpanEvent, limits: &SpanLimits) -> Event {
         Cow::Borrowed("exception")
     } else {
         match &event.message {
-            Some(message) => Cow::Owned(message.to_string()),
+            Some(message) => Cow::Owned(String::from(message.as_str())),
             None => Cow::Borrowed("event"),
         }
     };
@@ -185,9 +185,12 @@ fn span_event(event: &SpanEvent, limits: &SpanLimits) -> Event {
     attributes.push(KeyValue::new("level", event.level.as_str()));
     attributes.push(KeyValue::new("target", event.target));
     if let Some(error) = &event.error {
-        attributes.push(KeyValue::new("exception.message", error.to_string()));
+        attributes.push(KeyValue::new(
+            "exception.message",
+            String::from(error.as_str()),
+        ));
         if let Some(message) = &event.message {
-            attributes.push(KeyValue::new("message", message.to_string()));
+            attributes.push(KeyValue::new("message", String::from(message.as_str())));
         }
     }
     let mut dropped = 0u32;
@@ -222,7 +225,8 @@ pub(crate) fn value(field: &FieldValue) -> Value {
             i64::try_from(*v).map_or_else(|_| Value::from(v.to_string()), Value::I64)
         }
         FieldValue::F64(v) => Value::F64(*v),
-        FieldValue::Str(v) => Value::from(v.to_string()),
+        // `String::from`, not `to_string`: a copy, without the formatting machinery.
+        FieldValue::Str(v) => Value::from(String::from(v.as_str())),
     }
 }
 
