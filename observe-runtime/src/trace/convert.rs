@@ -25,7 +25,9 @@ pub(crate) fn span_data(
 ) -> SpanData {
     let metadata = record.metadata;
     let start_time = wall_time_at(record.started);
-    let end_time = wall_time_at(record.started + record.latency().unwrap_or_default());
+    // The end from the start: one clock conversion per span, and the exported duration is
+    // exactly the latency the metrics observed.
+    let end_time = start_time + record.latency().unwrap_or_default();
     let name: Cow<'static, str> = match record.field(fields::OTEL_NAME).and_then(FieldValue::as_str)
     {
         Some(name) => Cow::Owned(name.to_owned()),
@@ -75,7 +77,9 @@ pub(crate) fn span_data(
                 .field(fields::OTEL_STATUS_DESCRIPTION)
                 .map(ToString::to_string)
         });
-    let mut events: Vec<Event> = Vec::with_capacity(record.trace.events.len() + 1);
+    // Sized for the kept events and a panic's: no allocation for a span without either.
+    let mut events: Vec<Event> =
+        Vec::with_capacity(record.trace.events.len() + usize::from(record.panicked));
     for event in &record.trace.events {
         if status_message.is_none() {
             status_message = event.error.as_deref().map(str::to_owned);
