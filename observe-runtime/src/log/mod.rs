@@ -23,7 +23,7 @@ mod json;
 mod line;
 mod logfmt;
 mod output;
-mod primitives;
+pub(crate) mod primitives;
 #[cfg(feature = "otlp")]
 mod records;
 pub(crate) mod timestamp;
