@@ -67,7 +67,7 @@ impl Repository {
         skip(self, event),
         err
     )]
-    pub async fn save_event(&self, event: &Event<'_>) -> Result<u64, StorageError> {
+    pub(crate) async fn save_event(&self, event: &Event<'_>) -> Result<u64, StorageError> {
         // The stand-in for a constraint the real database would enforce.
         if event.song.title == "crash" {
             return Err(StorageError(format!(
@@ -90,7 +90,7 @@ impl Repository {
         otel_kind = "client",
         skip(self)
     )]
-    pub async fn find(&self, id: u64) -> Option<Song> {
+    pub(crate) async fn find(&self, id: u64) -> Option<Song> {
         self.songs.lock().expect("songs lock").get(&id).cloned()
     }
 }

@@ -60,7 +60,11 @@ impl VendorClient {
         err,
         track_concurrency
     )]
-    pub async fn lookup(&self, vendor: &'static str, title: &str) -> Result<Offer, VendorError> {
+    pub(crate) async fn lookup(
+        &self,
+        vendor: &'static str,
+        title: &str,
+    ) -> Result<Offer, VendorError> {
         let uri = format!(
             "{}/vendors/{vendor}/offers?title={}",
             self.base,

@@ -9,6 +9,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::parse::{Parse, ParseStream, Parser};
+use syn::token::Brace;
 use syn::{Attribute, Item, ItemFn, Signature, Visibility, braced};
 
 use crate::attr::{Args, Macro};
@@ -39,6 +40,10 @@ pub(crate) struct FnItem {
     pub outer_attrs: Vec<Attribute>,
     pub vis: Visibility,
     pub sig: Signature,
+    /// The body's braces, kept with their span: re-emitted around the instrumented body so
+    /// that the function's span stays the user's (a function whose closing brace came from
+    /// the macro would read as macro-made, and `dead_code` would no longer warn about it).
+    pub brace: Brace,
     pub inner_attrs: Vec<Attribute>,
     pub body: TokenStream,
 }
@@ -49,16 +54,36 @@ impl Parse for FnItem {
         let vis = input.parse()?;
         let sig = input.parse()?;
         let content;
-        braced!(content in input);
+        let brace = braced!(content in input);
         let inner_attrs = content.call(Attribute::parse_inner)?;
         let body = content.parse()?;
         Ok(FnItem {
             outer_attrs,
             vis,
             sig,
+            brace,
             inner_attrs,
             body,
         })
+    }
+}
+
+impl FnItem {
+    /// The function as it stands: its attributes, signature and body, inside its own braces.
+    pub(crate) fn into_tokens(self) -> TokenStream {
+        let FnItem {
+            outer_attrs,
+            vis,
+            sig,
+            brace,
+            inner_attrs,
+            body,
+        } = self;
+        let mut function = quote!(#(#outer_attrs)* #vis #sig);
+        brace.surround(&mut function, |inside| {
+            inside.extend(quote!(#(#inner_attrs)* #body));
+        });
+        function
     }
 }
 
@@ -108,29 +133,17 @@ pub(crate) fn const_fn(span: Span) -> syn::Error {
 }
 
 /// The function with its body instrumented; `args` are valid for it.
-pub(crate) fn instrument(args: &Args, func: FnItem) -> TokenStream {
+pub(crate) fn instrument(args: &Args, mut func: FnItem) -> TokenStream {
     let inst = Instrument::new(args, &func.sig);
-    let FnItem {
-        outer_attrs,
-        vis,
-        sig,
-        inner_attrs,
-        body,
-    } = func;
-    let body = if sig.asyncness.is_some() {
-        body::async_fn(&inst, &sig.output, body)
+    let body = std::mem::take(&mut func.body);
+    func.body = if func.sig.asyncness.is_some() {
+        body::async_fn(&inst, &func.sig.output, body)
     } else if let Some(tail) = AsyncTail::find(&body) {
-        tail.body(&inst, &sig.output)
+        tail.body(&inst, &func.sig.output)
     } else {
-        body::sync_fn(&inst, &sig.output, body)
+        body::sync_fn(&inst, &func.sig.output, body)
     };
-    quote! {
-        #(#outer_attrs)*
-        #vis #sig {
-            #(#inner_attrs)*
-            #body
-        }
-    }
+    func.into_tokens()
 }
 
 /// The annotated item as a function with a body, or an error naming what it is instead

@@ -210,20 +210,7 @@ fn method(
 }
 
 fn unchanged(func: FnItem) -> TokenStream {
-    let FnItem {
-        outer_attrs,
-        vis,
-        sig,
-        inner_attrs,
-        body,
-    } = func;
-    quote! {
-        #(#outer_attrs)*
-        #vis #sig {
-            #(#inner_attrs)*
-            #body
-        }
-    }
+    func.into_tokens()
 }
 
 /// Removes the method's own `#[observe(..)]` (`observe` or `observe::observe`) and returns

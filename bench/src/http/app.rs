@@ -99,7 +99,7 @@ mod observed {
 
     #[observe(metric = "bench_call", labels(table = "events", kind = "song"))]
     #[inline(never)]
-    pub fn lookup(id: u64) -> u64 {
+    pub(crate) fn lookup(id: u64) -> u64 {
         black_box(id).wrapping_mul(3)
     }
 }
