@@ -377,20 +377,26 @@ mod tests {
         );
     }
 
-    #[test]
-    fn drives_a_real_server_and_measures_its_responses() {
+    /// Serves `app` on 127.0.0.1 from a runtime of its own, which the caller keeps alive.
+    fn serve(app: axum::Router) -> (tokio::runtime::Runtime, SocketAddr) {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
         let addr = listener.local_addr().unwrap();
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        (runtime, addr)
+    }
+
+    #[test]
+    fn drives_a_real_server_and_measures_its_responses() {
         let app = axum::Router::new().route(
             "/songs/{id}",
             axum::routing::get(
                 |axum::extract::Path(id): axum::extract::Path<u64>| async move { id.to_string() },
             ),
         );
-        runtime.spawn(async move { axum::serve(listener, app).await });
+        let (_runtime, addr) = serve(app);
         let spec = LoadSpec {
             connections: 2,
             warmup: Duration::from_millis(100),
@@ -410,11 +416,6 @@ mod tests {
 
     #[test]
     fn a_fixed_count_makes_exactly_that_many_requests() {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
         let served = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let counter = served.clone();
         let app = axum::Router::new().route(
@@ -424,7 +425,7 @@ mod tests {
                 "ok"
             }),
         );
-        runtime.spawn(async move { axum::serve(listener, app).await });
+        let (_runtime, addr) = serve(app);
         let spec = LoadSpec {
             requests: Some(25),
             connections: 3,
@@ -437,16 +438,11 @@ mod tests {
 
     #[test]
     fn a_server_that_fails_fails_the_run() {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
         let app = axum::Router::new().route(
             "/songs/{id}",
             axum::routing::get(|| async { StatusCode::INTERNAL_SERVER_ERROR }),
         );
-        runtime.spawn(async move { axum::serve(listener, app).await });
+        let (_runtime, addr) = serve(app);
         let spec = LoadSpec {
             connections: 1,
             warmup: Duration::ZERO,
