@@ -342,21 +342,33 @@ pub(crate) struct RecordVisitor<'a>(pub(crate) &'a mut SpanRecord);
 
 impl SpanRecord {
     /// Records values given after the span was created (`Span::record`).
-    pub(crate) fn record_later(&mut self, values: &tracing_core::span::Record<'_>) {
+    ///
+    /// Returns whether a field that child spans and events inherit changed (one that is
+    /// not [span-local](crate::fields::is_span_local)): only then are the encodings of
+    /// inherited context made before it stale. An HTTP response's status, recorded on
+    /// every request, is span-local and leaves them valid.
+    pub(crate) fn record_later(&mut self, values: &tracing_core::span::Record<'_>) -> bool {
         values.record(&mut RecordVisitor(self));
-        let mut names = MetricFieldNames(false);
+        let mut names = ChangedNames::default();
         values.record(&mut names);
-        self.metric_fields_changed |= names.0;
+        self.metric_fields_changed |= names.metric;
+        names.inherited
     }
 }
 
-/// Whether values name `metric_name` or a `metric_label_*` field (the values unread).
-struct MetricFieldNames(bool);
+/// What kinds of field values name (the values unread): `metric_name` or a
+/// `metric_label_*` field, and fields that are inherited.
+#[derive(Default)]
+struct ChangedNames {
+    metric: bool,
+    inherited: bool,
+}
 
-impl Visit for MetricFieldNames {
+impl Visit for ChangedNames {
     fn record_debug(&mut self, field: &Field, _: &dyn std::fmt::Debug) {
-        self.0 |= field.name() == fields::METRIC_NAME
-            || field.name().starts_with(fields::METRIC_LABEL_PREFIX);
+        let name = field.name();
+        self.metric |= name == fields::METRIC_NAME || name.starts_with(fields::METRIC_LABEL_PREFIX);
+        self.inherited |= !fields::is_span_local(name);
     }
 }
 

@@ -363,10 +363,7 @@ impl Worker {
                 .queue
                 .closing
                 .load(std::sync::atomic::Ordering::Acquire);
-            self.queue.take(&mut taken);
-            while !taken.is_empty() {
-                let rest = taken.split_off(self.queue.batch.min(taken.len()));
-                let batch = std::mem::replace(&mut taken, rest);
+            self.queue.take_batches(&mut taken, |batch| {
                 let records: Vec<SdkLogRecord> = batch
                     .into_iter()
                     .map(|captured| {
@@ -376,7 +373,7 @@ impl Worker {
                     })
                     .collect();
                 self.export(&records);
-            }
+            });
             self.queue.flushed(flush);
             if closing && self.queue.len() == 0 {
                 break;

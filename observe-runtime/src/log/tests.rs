@@ -403,7 +403,12 @@ fn the_close_line_repeats_own_fields_until_one_changes() {
 fn events_see_inherited_fields_as_they_change_and_their_own_fields_win() {
     for format in [LogFormat::Logfmt, LogFormat::Json] {
         let lines = capture(format, || {
-            let parent = tracing::info_span!("p", user = "ada", step = 1_u64);
+            let parent = tracing::info_span!(
+                "p",
+                user = "ada",
+                step = 1_u64,
+                error.type = tracing::field::Empty
+            );
             let _parent = parent.enter();
             let child = tracing::info_span!("c", request_id = "r-1");
             let _child = child.enter();
@@ -414,9 +419,13 @@ fn events_see_inherited_fields_as_they_change_and_their_own_fields_win() {
             tracing::info!("four");
             child.record("request_id", "r-2");
             tracing::info!("five");
+            // A span-local field: not inherited, so the cached context stays as it is.
+            parent.record("error.type", "500");
+            tracing::info!("six");
         });
         let events: Vec<&String> = lines.iter().filter(|l| !l.contains("span_event")).collect();
-        assert_eq!(events.len(), 5, "{lines:#?}");
+        assert_eq!(events.len(), 6, "{lines:#?}");
+        assert!(events.iter().all(|line| !line.contains("error.type")), "{lines:#?}");
         let has = |line: &str, key: &str, value: &str| match format {
             LogFormat::Json => {
                 let quoted = format!(r#""{key}":"{value}""#);
@@ -434,6 +443,7 @@ fn events_see_inherited_fields_as_they_change_and_their_own_fields_win() {
             ("bob", "1", "r-1"),
             ("ada", "1", "r-1"),
             ("ada", "2", "r-1"),
+            ("ada", "2", "r-2"),
             ("ada", "2", "r-2"),
         ]) {
             assert!(has(line, "user", user), "{line}");

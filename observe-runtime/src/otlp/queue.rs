@@ -96,6 +96,23 @@ impl<T> Queue<T> {
         std::mem::swap(&mut *self.spans(), into);
     }
 
+    /// Takes everything queued and hands it to `export` in batches of at most `batch`
+    /// items, in queue order. `taken` is the worker's own buffer, swapped with the
+    /// producers' one: both keep their allocations from one cycle to the next, so producers
+    /// never regrow the queue under its lock (each batch is a vector of its own, made here
+    /// on the worker's thread).
+    pub(crate) fn take_batches(&self, taken: &mut Vec<T>, mut export: impl FnMut(Vec<T>)) {
+        self.take(taken);
+        let mut items = taken.drain(..);
+        loop {
+            let batch: Vec<T> = items.by_ref().take(self.batch).collect();
+            if batch.is_empty() {
+                break;
+            }
+            export(batch);
+        }
+    }
+
     /// Asks the worker for a flush and waits until it has exported what was queued, at
     /// most `timeout`; `false` on timeout.
     pub(crate) fn flush(&self, timeout: Duration) -> bool {

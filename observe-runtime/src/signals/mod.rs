@@ -189,8 +189,9 @@ where
         if let Some(record) = extensions.get_mut::<SpanRecord>()
             && record.owner == self.records.owner
         {
-            record.record_later(values);
-            fields_changed();
+            if record.record_later(values) {
+                fields_changed();
+            }
         }
     }
 

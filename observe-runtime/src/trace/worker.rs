@@ -46,14 +46,12 @@ impl<E: SpanExporter> Worker<E> {
             }
             let flush = self.queue.flush_requests();
             let closing = self.queue.closing.load(Ordering::Acquire);
-            self.queue.take(&mut taken);
-            while !taken.is_empty() {
-                let rest = taken.split_off(self.queue.batch.min(taken.len()));
-                let lost = self.export(std::mem::replace(&mut taken, rest));
+            self.queue.take_batches(&mut taken, |batch| {
+                let lost = self.export(batch);
                 if closing {
                     lost_at_close += lost;
                 }
-            }
+            });
             self.queue.flushed(flush);
             if closing && self.queue.len() == 0 {
                 break;
