@@ -188,10 +188,9 @@ where
         let mut extensions = span.extensions_mut();
         if let Some(record) = extensions.get_mut::<SpanRecord>()
             && record.owner == self.records.owner
+            && record.record_later(values)
         {
-            if record.record_later(values) {
-                fields_changed();
-            }
+            fields_changed();
         }
     }
 
