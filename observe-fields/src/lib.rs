@@ -100,3 +100,54 @@ pub const IN_FLIGHT: &str = "observe.in_flight";
 /// assert_eq!(observe_fields::ERROR, "error");
 /// ```
 pub const ERROR: &str = "error";
+
+/// The metric label of a call's outcome: `ok`, `error` or `cancelled`.
+///
+/// ```
+/// assert_eq!(observe_fields::RESULT_LABEL, "result");
+/// ```
+pub const RESULT_LABEL: &str = "result";
+
+/// The metric label naming a function's objective (`objective(name = ..)`).
+///
+/// ```
+/// assert_eq!(observe_fields::OBJECTIVE_NAME_LABEL, "objective_name");
+/// ```
+pub const OBJECTIVE_NAME_LABEL: &str = "objective_name";
+
+/// The metric label of an objective's target percentage.
+///
+/// ```
+/// assert_eq!(observe_fields::OBJECTIVE_PERCENTILE_LABEL, "objective_percentile");
+/// ```
+pub const OBJECTIVE_PERCENTILE_LABEL: &str = "objective_percentile";
+
+/// The histogram label of an objective's latency threshold, in seconds.
+///
+/// ```
+/// assert_eq!(observe_fields::OBJECTIVE_LATENCY_THRESHOLD_LABEL, "objective_latency_threshold");
+/// ```
+pub const OBJECTIVE_LATENCY_THRESHOLD_LABEL: &str = "objective_latency_threshold";
+
+/// The only label of the series a metric's label sets go to past its cardinality limit.
+///
+/// ```
+/// assert_eq!(observe_fields::OVERFLOW_LABEL, "otel_metric_overflow");
+/// ```
+pub const OVERFLOW_LABEL: &str = "otel_metric_overflow";
+
+/// Label names `labels(..)` may not use: the histogram's and summary's own (`le`,
+/// `quantile`), and the ones observe adds to the series itself.
+///
+/// ```
+/// assert!(observe_fields::RESERVED_LABELS.contains(&"objective_name"));
+/// ```
+pub const RESERVED_LABELS: &[&str] = &[
+    "le",
+    "quantile",
+    RESULT_LABEL,
+    OBJECTIVE_NAME_LABEL,
+    OBJECTIVE_PERCENTILE_LABEL,
+    OBJECTIVE_LATENCY_THRESHOLD_LABEL,
+    OVERFLOW_LABEL,
+];

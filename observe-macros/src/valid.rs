@@ -132,13 +132,15 @@ fn labels(args: &Args, default_labels: bool, errors: &mut Errors) {
                      [a-zA-Z_][a-zA-Z0-9_]*, written without quotes: `labels(table = ...)`"
                 ),
             ));
-        } else if ["le", "quantile", "result"].contains(&name.as_str()) || name.starts_with("__") {
+        } else if observe_fields::RESERVED_LABELS.contains(&name.as_str()) || name.starts_with("__")
+        {
             errors.push(syn::Error::new(
                 span,
                 format!(
                     "label name `{name}` is reserved: `le` and `quantile` belong to histograms \
-                     and summaries, `result` is recorded for you (ok/error), and names starting \
-                     with `__` are Prometheus-internal"
+                     and summaries, `result`, the `objective_*` labels and \
+                     `otel_metric_overflow` are written by observe, and names starting with \
+                     `__` are Prometheus-internal"
                 ),
             ));
         } else if seen.contains(&name) {

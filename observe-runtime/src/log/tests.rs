@@ -425,7 +425,10 @@ fn events_see_inherited_fields_as_they_change_and_their_own_fields_win() {
         });
         let events: Vec<&String> = lines.iter().filter(|l| !l.contains("span_event")).collect();
         assert_eq!(events.len(), 6, "{lines:#?}");
-        assert!(events.iter().all(|line| !line.contains("error.type")), "{lines:#?}");
+        assert!(
+            events.iter().all(|line| !line.contains("error.type")),
+            "{lines:#?}"
+        );
         let has = |line: &str, key: &str, value: &str| match format {
             LogFormat::Json => {
                 let quoted = format!(r#""{key}":"{value}""#);

@@ -15,7 +15,7 @@ use crate::value::FieldValue;
 
 /// The label of the one series that takes every observation past the cardinality limit
 /// (OpenTelemetry's `otel.metric.overflow`, in Prometheus spelling).
-pub(crate) const OVERFLOW_LABEL: &str = "otel_metric_overflow";
+pub(crate) use observe_fields::OVERFLOW_LABEL;
 
 /// Where an observation goes.
 pub(crate) enum Resolved<'a> {

@@ -8,7 +8,7 @@ use crate::fields::METRIC_LABEL_PREFIX;
 use crate::value::FieldValue;
 
 /// The label the layer appends to every series; a `metric_label_result` field would clash.
-pub(crate) const RESULT_LABEL: &str = "result";
+pub(crate) use observe_fields::RESULT_LABEL;
 
 /// The record's `metric_label_<k>` fields as `(k, value)`, in declaration order.
 pub(crate) fn of(record: &SpanRecord) -> impl Iterator<Item = (&'static str, &FieldValue)> + Clone {

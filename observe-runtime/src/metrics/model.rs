@@ -7,12 +7,12 @@ use super::in_flight::gauge_name;
 use super::recording::{FamilySnapshot, Recording};
 use crate::context::Outcome;
 use crate::observed::Objective;
+use observe_fields::{
+    OBJECTIVE_LATENCY_THRESHOLD_LABEL, OBJECTIVE_NAME_LABEL, OBJECTIVE_PERCENTILE_LABEL,
+};
 
 /// The labels of a function's objective, which the SLO rules select on (autometrics'
 /// names, so that its rules and dashboards read observe's series too).
-const OBJECTIVE_NAME: &str = "objective_name";
-const OBJECTIVE_PERCENTILE: &str = "objective_percentile";
-const OBJECTIVE_LATENCY_THRESHOLD: &str = "objective_latency_threshold";
 
 /// Every family observe records itself, sorted by name within each kind.
 pub(crate) fn families(recording: &Recording) -> Vec<Family> {
@@ -107,8 +107,8 @@ fn with_success_objective(
     if let Some(objective) = objective
         && let Some(percentile) = objective.success
     {
-        labels.push((OBJECTIVE_NAME.to_owned(), objective.name.to_owned()));
-        labels.push((OBJECTIVE_PERCENTILE.to_owned(), percentile.to_owned()));
+        labels.push((OBJECTIVE_NAME_LABEL.to_owned(), objective.name.to_owned()));
+        labels.push((OBJECTIVE_PERCENTILE_LABEL.to_owned(), percentile.to_owned()));
     }
     labels
 }
@@ -123,10 +123,10 @@ fn with_latency_objective(
     if let Some(objective) = objective
         && let Some((threshold, percentile)) = objective.latency
     {
-        labels.push((OBJECTIVE_NAME.to_owned(), objective.name.to_owned()));
-        labels.push((OBJECTIVE_PERCENTILE.to_owned(), percentile.to_owned()));
+        labels.push((OBJECTIVE_NAME_LABEL.to_owned(), objective.name.to_owned()));
+        labels.push((OBJECTIVE_PERCENTILE_LABEL.to_owned(), percentile.to_owned()));
         labels.push((
-            OBJECTIVE_LATENCY_THRESHOLD.to_owned(),
+            OBJECTIVE_LATENCY_THRESHOLD_LABEL.to_owned(),
             format::bound_text(threshold),
         ));
     }
