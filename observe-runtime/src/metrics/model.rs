@@ -7,12 +7,11 @@ use super::in_flight::gauge_name;
 use super::recording::{FamilySnapshot, Recording};
 use crate::context::Outcome;
 use crate::observed::Objective;
+// The labels of a function's objective, which the SLO rules select on (autometrics'
+// names, so that its rules and dashboards read observe's series too).
 use observe_fields::{
     OBJECTIVE_LATENCY_THRESHOLD_LABEL, OBJECTIVE_NAME_LABEL, OBJECTIVE_PERCENTILE_LABEL,
 };
-
-/// The labels of a function's objective, which the SLO rules select on (autometrics'
-/// names, so that its rules and dashboards read observe's series too).
 
 /// Every family observe records itself, sorted by name within each kind.
 pub(crate) fn families(recording: &Recording) -> Vec<Family> {
