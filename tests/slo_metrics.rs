@@ -139,6 +139,10 @@ fn a_function_the_metrics_filter_leaves_out_gets_no_series() {
     let (metrics, _subscriber) = metrics_and_subscriber(filter);
     let text = metrics.render();
     assert!(!text.contains("checkout_total"), "{text}");
+    // The same registry with a filter that takes the function: its series are there.
+    let (metrics, _subscriber) = metrics_and_subscriber(SignalFilter::all());
+    let text = metrics.render();
+    assert!(text.contains("checkout_total{"), "{text}");
 }
 
 #[test]

@@ -132,6 +132,7 @@ fn both_formats_show_the_same_series() {
         samples.sort();
         samples
     };
+    assert!(!values(&prometheus).is_empty(), "{prometheus}");
     assert_eq!(values(&prometheus), values(&openmetrics));
 }
 

@@ -1,9 +1,8 @@
 //! What the songs tests share: the example binary as a child process that is always stopped,
-//! a minimal HTTP client, and the log lines it wrote.
+//! an HTTP request, and the log lines it wrote.
 
 use std::fs::File;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -95,7 +94,8 @@ pub(crate) fn free_addr() -> SocketAddr {
         .unwrap()
 }
 
-/// A minimal HTTP/1.0 client: no keep-alive, no chunking, nothing to hide a failure.
+/// One request and its answer (status and body), through testkit's client: a malformed
+/// response fails the test rather than read as some status.
 pub(crate) fn http(
     addr: SocketAddr,
     method: &str,
@@ -103,32 +103,12 @@ pub(crate) fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    let headers: Vec<(&str, &[u8])> = headers
+        .iter()
+        .map(|(name, value)| (*name, value.as_bytes()))
+        .collect();
+    let response = observe_testkit::http::request(addr, method, path, &headers, body.as_bytes());
+    (response.status, response.body)
 }
 
 /// `text` as a URL query value: everything but ASCII letters and digits percent-encoded.
