@@ -3,6 +3,8 @@
 use std::fmt;
 use std::ops::Deref;
 
+use tracing_core::field::{Field, Visit};
+
 /// A span field value kept by the context store.
 ///
 /// Integers, floats and booleans keep their type so that encoders can write them as
@@ -83,6 +85,59 @@ impl From<&str> for FieldValue {
 /// Bytes of text kept inline, without an allocation (span fields are mostly short:
 /// names, ids, label values).
 const INLINE: usize = 22;
+
+/// A `tracing` visitor that hands each visited field to `put` as a [`FieldValue`]: the
+/// one conversion of `tracing`'s values that span records, span events and log records
+/// share. Errors and `Debug` values become their text.
+pub(crate) struct FieldValues<F>(pub(crate) F);
+
+impl<F: FnMut(&Field, FieldValue)> Visit for FieldValues<F> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        (self.0)(field, FieldValue::F64(value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        (self.0)(field, FieldValue::I64(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        (self.0)(field, FieldValue::U64(value));
+    }
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        (self.0)(field, FieldValue::I128(value));
+    }
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        (self.0)(field, FieldValue::U128(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        (self.0)(field, FieldValue::Bool(value));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        (self.0)(field, FieldValue::Str(value.into()));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        (self.0)(
+            field,
+            FieldValue::Str(Text::format(format_args!("{value}"))),
+        );
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        (self.0)(
+            field,
+            FieldValue::Str(Text::format(format_args!("{value:?}"))),
+        );
+    }
+}
+
+// Only the OTLP exports (span events, log records) take values as text.
+#[cfg(feature = "otlp")]
+impl FieldValue {
+    /// The value as text: a string as it is (moved, not copied), anything else formatted.
+    pub(crate) fn into_text(self) -> Text {
+        match self {
+            FieldValue::Str(text) => text,
+            other => Text::format(format_args!("{other}")),
+        }
+    }
+}
 
 /// Owned text of a [`FieldValue`]: up to 22 bytes inline, longer text on the heap.
 ///

@@ -7,9 +7,10 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use super::handoff;
 use super::ids::{new_span_id, new_trace_id};
-use super::record::{Lineage, Link, RecordVisitor, SpanRecord};
+use super::record::{Lineage, Link, SpanRecord};
 use super::sampler::Sampler;
 use crate::filter::{Signal, SignalSet};
+use crate::value::FieldValues;
 
 /// What a new record needs besides the span itself.
 #[derive(Clone, Copy, Debug)]
@@ -112,7 +113,9 @@ where
         settings.owner,
     );
     record.stands_aside = settings.exports_traces && !signals.contains(Signal::Traces);
-    attrs.record(&mut RecordVisitor(&mut record));
+    attrs.record(&mut FieldValues(
+        |field: &tracing_core::field::Field, value| record.set(field, value),
+    ));
     handoff::pending_links(|causes| {
         for cause in causes {
             if let Some(link) = link_to(ctx, cause) {

@@ -10,7 +10,7 @@ use tracing_core::field::{Field, Visit};
 use super::ids::{SpanId, TraceId};
 use crate::fields;
 use crate::filter::SignalSet;
-use crate::value::{FieldValue, Text};
+use crate::value::{FieldValue, FieldValues};
 
 /// How a span ended, as the `result` metric label and the log line report it.
 ///
@@ -291,7 +291,7 @@ impl SpanRecord {
         }
     }
 
-    fn set(&mut self, field: &Field, value: FieldValue) {
+    pub(crate) fn set(&mut self, field: &Field, value: FieldValue) {
         self.log.fields_changed();
         match field.name() {
             fields::RESULT => match value.as_str() {
@@ -337,9 +337,6 @@ impl SpanRecord {
     }
 }
 
-/// Writes visited values into a record; `Span::record` and span creation both go through it.
-pub(crate) struct RecordVisitor<'a>(pub(crate) &'a mut SpanRecord);
-
 impl SpanRecord {
     /// Records values given after the span was created (`Span::record`).
     ///
@@ -348,7 +345,9 @@ impl SpanRecord {
     /// inherited context made before it stale. An HTTP response's status, recorded on
     /// every request, is span-local and leaves them valid.
     pub(crate) fn record_later(&mut self, values: &tracing_core::span::Record<'_>) -> bool {
-        values.record(&mut RecordVisitor(self));
+        values.record(&mut FieldValues(|field: &Field, value| {
+            self.set(field, value)
+        }));
         let mut names = ChangedNames::default();
         values.record(&mut names);
         self.metric_fields_changed |= names.metric;
@@ -369,41 +368,5 @@ impl Visit for ChangedNames {
         let name = field.name();
         self.metric |= name == fields::METRIC_NAME || name.starts_with(fields::METRIC_LABEL_PREFIX);
         self.inherited |= !fields::is_span_local(name);
-    }
-}
-
-impl Visit for RecordVisitor<'_> {
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.set(field, FieldValue::F64(value));
-    }
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.set(field, FieldValue::I64(value));
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.set(field, FieldValue::U64(value));
-    }
-    fn record_i128(&mut self, field: &Field, value: i128) {
-        self.0.set(field, FieldValue::I128(value));
-    }
-    fn record_u128(&mut self, field: &Field, value: u128) {
-        self.0.set(field, FieldValue::U128(value));
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.set(field, FieldValue::Bool(value));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.set(field, FieldValue::Str(value.into()));
-    }
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.0.set(
-            field,
-            FieldValue::Str(Text::format(format_args!("{value}"))),
-        );
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.set(
-            field,
-            FieldValue::Str(Text::format(format_args!("{value:?}"))),
-        );
     }
 }

@@ -18,7 +18,7 @@ use opentelemetry::InstrumentationScope;
 use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
 use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLogRecord, SdkLoggerProvider};
 use tracing::Dispatch;
-use tracing_core::field::{Field, Visit};
+use tracing_core::field::Field;
 use tracing_core::{Event, Level};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
@@ -28,7 +28,7 @@ use crate::fields::is_span_local;
 use crate::losses::ExportFailures;
 use crate::otlp::queue::Queue;
 use crate::otlp::{ExportError, grpc, http, resource, runtime, tls};
-use crate::value::{FieldValue, Text};
+use crate::value::{FieldValue, FieldValues, Text};
 
 /// One captured line.
 #[derive(Debug)]
@@ -68,7 +68,14 @@ impl LogRecordSink {
             ids: None,
             attributes: Vec::with_capacity(metadata.fields().len() + 4),
         };
-        event.record(&mut EventFields(&mut captured));
+        // The message becomes the body.
+        event.record(&mut FieldValues(|field: &Field, value: FieldValue| {
+            if field.name() == "message" {
+                captured.body = Some(value.into_text());
+            } else {
+                captured.attributes.push((field.name(), value));
+            }
+        }));
         if let Some(span) = span {
             let mut seen: Vec<&'static str> = captured.attributes.iter().map(|(k, _)| *k).collect();
             let mut ids = None;
@@ -129,58 +136,6 @@ impl LogRecordSink {
             ids: Some((record.trace_id(), record.propagated_span_id())),
             attributes,
         });
-    }
-}
-
-/// An event's fields: the message becomes the body.
-struct EventFields<'a>(&'a mut Captured);
-
-impl EventFields<'_> {
-    fn put(&mut self, field: &Field, value: FieldValue) {
-        if field.name() == "message" {
-            self.0.body = Some(match value {
-                FieldValue::Str(text) => text,
-                other => Text::format(format_args!("{other}")),
-            });
-        } else {
-            self.0.attributes.push((field.name(), value));
-        }
-    }
-}
-
-impl Visit for EventFields<'_> {
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.put(field, FieldValue::F64(value));
-    }
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.put(field, FieldValue::I64(value));
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.put(field, FieldValue::U64(value));
-    }
-    fn record_i128(&mut self, field: &Field, value: i128) {
-        self.put(field, FieldValue::I128(value));
-    }
-    fn record_u128(&mut self, field: &Field, value: u128) {
-        self.put(field, FieldValue::U128(value));
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.put(field, FieldValue::Bool(value));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.put(field, FieldValue::Str(value.into()));
-    }
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.put(
-            field,
-            FieldValue::Str(Text::format(format_args!("{value}"))),
-        );
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.put(
-            field,
-            FieldValue::Str(Text::format(format_args!("{value:?}"))),
-        );
     }
 }
 

@@ -3,10 +3,10 @@
 
 use std::time::Instant;
 
-use tracing_core::field::{Field, Visit};
+use tracing_core::field::Field;
 use tracing_core::{Event, Level};
 
-use crate::value::{FieldValue, Text};
+use crate::value::{FieldValue, FieldValues, Text};
 
 /// The trace signal's part of a span record.
 #[derive(Debug, Default)]
@@ -46,7 +46,13 @@ impl SpanTraceData {
             error: None,
             fields: Vec::with_capacity(metadata.fields().len()),
         };
-        event.record(&mut Capture(&mut captured));
+        event.record(&mut FieldValues(
+            |field: &Field, value: FieldValue| match field.name() {
+                "message" => captured.message = Some(value.into_text()),
+                crate::fields::ERROR => captured.error = Some(value.into_text()),
+                name => captured.fields.push((name, value)),
+            },
+        ));
         self.events.push(captured);
     }
 }
@@ -59,52 +65,4 @@ pub(crate) fn is_exception(event: &Event<'_>) -> bool {
         .fields()
         .field(crate::fields::ERROR)
         .is_some()
-}
-
-struct Capture<'a>(&'a mut SpanEvent);
-
-impl Capture<'_> {
-    fn put(&mut self, field: &Field, value: FieldValue) {
-        match field.name() {
-            "message" => self.0.message = value.as_str().map(Text::from),
-            crate::fields::ERROR => self.0.error = Some(Text::format(format_args!("{value}"))),
-            name => self.0.fields.push((name, value)),
-        }
-    }
-}
-
-impl Visit for Capture<'_> {
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.put(field, FieldValue::F64(value));
-    }
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.put(field, FieldValue::I64(value));
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.put(field, FieldValue::U64(value));
-    }
-    fn record_i128(&mut self, field: &Field, value: i128) {
-        self.put(field, FieldValue::I128(value));
-    }
-    fn record_u128(&mut self, field: &Field, value: u128) {
-        self.put(field, FieldValue::U128(value));
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.put(field, FieldValue::Bool(value));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.put(field, FieldValue::Str(value.into()));
-    }
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.put(
-            field,
-            FieldValue::Str(Text::format(format_args!("{value}"))),
-        );
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.put(
-            field,
-            FieldValue::Str(Text::format(format_args!("{value:?}"))),
-        );
-    }
 }
