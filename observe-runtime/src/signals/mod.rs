@@ -15,7 +15,7 @@ use tracing_core::subscriber::Interest;
 use tracing_core::{Dispatch, Event, Metadata, Subscriber};
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Layer};
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 pub use builder::SignalsBuilder;
 
@@ -74,20 +74,26 @@ impl Signals {
         SignalsBuilder::default()
     }
 
-    /// Keeps an event of a sampled, exported span as one of its span events.
-    fn on_span_event<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>)
-    where
-        S: Subscriber + for<'a> LookupSpan<'a>,
-    {
+    /// Whether the trace signal keeps `event` as a span event, by its level (or because it
+    /// is an exception), before its span is looked at.
+    fn takes_span_event(&self, event: &Event<'_>) -> bool {
         #[cfg(feature = "otlp")]
         if let Some(traces) = &self.traces {
-            let metadata = event.metadata();
-            if !(traces.takes_event_level(metadata.level()) || crate::trace::is_exception(event)) {
-                return;
-            }
-            let Some(span) = ctx.event_span(event) else {
-                return;
-            };
+            return traces.takes_event_level(event.metadata().level())
+                || crate::trace::is_exception(event);
+        }
+        let _ = event;
+        false
+    }
+
+    /// Keeps an event of a sampled, exported span as one of its span events.
+    fn on_span_event<R: for<'a> LookupSpan<'a>>(
+        &self,
+        event: &Event<'_>,
+        span: Option<&SpanRef<'_, R>>,
+    ) {
+        #[cfg(feature = "otlp")]
+        if let (Some(traces), Some(span)) = (&self.traces, span) {
             let mut extensions = span.extensions_mut();
             if let Some(record) = extensions.get_mut::<SpanRecord>()
                 && record.owner == self.records.owner
@@ -98,7 +104,7 @@ impl Signals {
             }
         }
         #[cfg(not(feature = "otlp"))]
-        let _ = (event, ctx);
+        let _ = (event, span);
     }
 }
 
@@ -209,14 +215,18 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let signals = self.filters.signals(event.metadata(), &ctx);
-        if let Some(logs) = &self.logs
-            && signals.contains(Signal::Logs)
-        {
-            let span = ctx.event_span(event);
+        let logs = self.logs.as_ref().filter(|_| signals.contains(Signal::Logs));
+        let span_event = signals.contains(Signal::Traces) && self.takes_span_event(event);
+        if logs.is_none() && !span_event {
+            return;
+        }
+        // One lookup of the event's span for both signals.
+        let span = ctx.event_span(event);
+        if let Some(logs) = logs {
             logs.event_line(event, span.as_ref());
         }
-        if signals.contains(Signal::Traces) {
-            self.on_span_event(event, &ctx);
+        if span_event {
+            self.on_span_event(event, span.as_ref());
         }
     }
 
