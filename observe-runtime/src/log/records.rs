@@ -27,7 +27,7 @@ use crate::context::{SpanId, SpanRecord, TraceId, visit_scope};
 use crate::fields::is_span_local;
 use crate::losses::ExportFailures;
 use crate::otlp::queue::Queue;
-use crate::otlp::{ExportError, grpc, http, resource, runtime, tls};
+use crate::otlp::{ExportError, builders, resource, runtime};
 use crate::value::{FieldValue, FieldValues, Text};
 
 /// One captured line.
@@ -250,40 +250,11 @@ impl Drop for LogExport {
 }
 
 fn exporter(settings: &LogsExport) -> Result<opentelemetry_otlp::LogExporter, ExportError> {
-    use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
     let target = &settings.target;
     let builder = opentelemetry_otlp::LogExporter::builder();
     let exporter = match target.protocol {
-        Protocol::Grpc => {
-            let builder = builder
-                .with_tonic()
-                .with_endpoint(target.endpoint.clone())
-                .with_timeout(target.timeout)
-                .with_metadata(grpc::metadata(target));
-            if target.is_tls() {
-                builder
-                    .with_tls_config(tls::tonic_config(&target.tls))
-                    .build()
-            } else {
-                builder.build()
-            }
-        }
-        Protocol::HttpProtobuf => {
-            // `with_headers` percent-decodes values, which `Config` already did: escape `%`.
-            let headers = target
-                .headers
-                .iter()
-                .map(|(k, v)| (k.to_owned(), v.replace('%', "%25")))
-                .collect();
-            builder
-                .with_http()
-                .with_http_client(http::client(target)?)
-                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                .with_endpoint(target.endpoint.clone())
-                .with_timeout(target.timeout)
-                .with_headers(headers)
-                .build()
-        }
+        Protocol::Grpc => builders::tonic(builder.with_tonic(), target).build(),
+        Protocol::HttpProtobuf => builders::http(builder.with_http(), target)?.build(),
     };
     let mut exporter = exporter.map_err(ExportError::Exporter)?;
     exporter.set_resource(&resource::sdk(&settings.resource));

@@ -13,6 +13,7 @@
 //! client and TLS configuration; metrics through observe's own encoding (see
 //! `metrics/otlp.rs`), over this module's channel or client.
 
+pub(crate) mod builders;
 pub(crate) mod grpc;
 pub(crate) mod http;
 pub(crate) mod queue;

@@ -215,7 +215,10 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let signals = self.filters.signals(event.metadata(), &ctx);
-        let logs = self.logs.as_ref().filter(|_| signals.contains(Signal::Logs));
+        let logs = self
+            .logs
+            .as_ref()
+            .filter(|_| signals.contains(Signal::Logs));
         let span_event = signals.contains(Signal::Traces) && self.takes_span_event(event);
         if logs.is_none() && !span_event {
             return;
