@@ -11,11 +11,9 @@
 #[path = "support/capture.rs"]
 mod capture;
 
-use capture::{CaptureLayer, Captured, CapturedSpan};
+use capture::{Captured, CapturedSpan, block_on, capture_with_metrics as observed};
 use observe::observe;
-use observe::runtime::metrics::{Metrics, MetricsConfig};
 use tracing::Level;
-use tracing_subscriber::layer::SubscriberExt as _;
 
 /// The same struct and methods in `mod on_block` (options on the impl) and `mod on_methods`
 /// (the same options on each method).
@@ -144,25 +142,6 @@ impl Store {
     pub fn size(&self) -> usize {
         self.table.len()
     }
-}
-
-/// Runs `f` under `Metrics::layer()` and a capturing layer; returns the exposition text.
-fn observed<R>(f: impl FnOnce() -> R) -> (R, String, Captured) {
-    let metrics = Metrics::new(MetricsConfig::default()).unwrap();
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::registry()
-        .with(metrics.layer())
-        .with(CaptureLayer(captured.clone()));
-    let result = tracing::subscriber::with_default(subscriber, f);
-    (result, metrics.render(), captured)
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
 }
 
 fn names(captured: &Captured) -> Vec<String> {

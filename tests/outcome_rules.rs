@@ -12,11 +12,9 @@ mod capture;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use capture::{CaptureLayer, Captured};
+use capture::{block_on, capture_with_metrics as observed};
 use observe::observe;
-use observe::runtime::metrics::{Metrics, MetricsConfig};
 use tracing::Level;
-use tracing_subscriber::layer::SubscriberExt as _;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -116,25 +114,6 @@ impl Store for Remote {
     async fn load(&self, id: u32) -> Result<u32, ApiError> {
         lookup(id)
     }
-}
-
-/// Runs `f` under `Metrics::layer()` and a capturing layer; returns the exposition text.
-fn observed<R>(f: impl FnOnce() -> R) -> (R, String, Captured) {
-    let metrics = Metrics::new(MetricsConfig::default()).unwrap();
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::registry()
-        .with(metrics.layer())
-        .with(CaptureLayer(captured.clone()));
-    let result = tracing::subscriber::with_default(subscriber, f);
-    (result, metrics.render(), captured)
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
 }
 
 /// The `<metric>_total{result="..."}` count, 0 when the series is absent.

@@ -18,7 +18,7 @@
 //! nothing to register at start-up (inventory, the other well-kept crate for this, runs
 //! one constructor per entry before `main`). Entries come from every crate linked into the
 //! binary. On a target linkme does not support (its list: Linux, Android, Fuchsia, macOS,
-//! iOS, tvOS, Windows, UEFI, FreeBSD, OpenBSD, illumos, bare metal), the registry is empty
+//! iOS, tvOS, Windows, UEFI, FreeBSD, OpenBSD, illumos, PSP, bare metal), the registry is empty
 //! and everything else works as before.
 //!
 //! What an expansion registers, written by hand (`#[observe(labels(tier = "gold"),
@@ -197,7 +197,8 @@ fn address(metadata: &Metadata<'_>) -> usize {
     std::ptr::from_ref(metadata).addr()
 }
 
-/// The distributed slice, on the targets linkme supports.
+/// The distributed slice, on the targets linkme supports (the same list, negated, guards
+/// the empty registry below; keep the two equal).
 #[cfg(any(
     target_os = "none",
     target_os = "linux",

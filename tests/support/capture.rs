@@ -177,11 +177,25 @@ pub(crate) fn capture<R>(f: impl FnOnce() -> R) -> (R, Captured) {
 pub(crate) fn capture_async<F: std::future::Future>(
     f: impl FnOnce() -> F,
 ) -> (F::Output, Captured) {
-    capture(|| {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(f())
-    })
+    capture(|| block_on(f()))
+}
+
+/// Runs `f` under `Metrics::layer()` and a capturing layer; returns the exposition text too.
+pub(crate) fn capture_with_metrics<R>(f: impl FnOnce() -> R) -> (R, String, Captured) {
+    let metrics = observe::runtime::metrics::Metrics::new(Default::default()).unwrap();
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(metrics.layer())
+        .with(CaptureLayer(captured.clone()));
+    let result = tracing::subscriber::with_default(subscriber, f);
+    (result, metrics.render(), captured)
+}
+
+/// Runs `future` to completion on a current-thread runtime.
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
 }
