@@ -8,7 +8,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
-use syn::parse::{Parse, ParseStream, Parser};
+use syn::parse::{Parse, ParseStream};
 use syn::token::Brace;
 use syn::{Attribute, Item, ItemFn, Signature, Visibility, braced};
 
@@ -93,9 +93,7 @@ fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
         Err(e) => return Err(parse_fn(item).err().unwrap_or(e)),
     };
     let mut errors = Errors::default();
-    let args = match (|input: ParseStream<'_>| Args::parse_options(input, Macro::Attribute))
-        .parse2(attr)
-    {
+    let args = match Args::parse_attribute(attr) {
         Ok(args) => Some(args),
         Err(e) => {
             errors.push(e);

@@ -16,7 +16,7 @@
 use proc_macro2::{TokenStream, TokenTree};
 use quote::{ToTokens, quote};
 use syn::parse::discouraged::Speculative as _;
-use syn::parse::{Parse, ParseStream, Parser};
+use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, Expr, FnArg, ImplItem, Meta, Path, Signature, braced};
 
 use crate::attr::{Args, FieldName, Macro, StrOrIdent};
@@ -107,11 +107,11 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         members,
     } = syn::parse2(item)?;
     let mut errors = Errors::default();
-    let block = match parse_args(attr) {
+    let block = match Args::parse_attribute(attr) {
         Ok(block) => {
             block_options(&block, &mut errors);
             valid::validate(&block, Macro::Attribute, &mut errors);
-            (errors.len() == 0).then_some(block)
+            errors.is_empty().then_some(block)
         }
         Err(error) => {
             errors.push(error);
@@ -141,10 +141,6 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
             #(#members)*
         }
     })
-}
-
-fn parse_args(attr: TokenStream) -> syn::Result<Args> {
-    (|input: ParseStream<'_>| Args::parse_options(input, Macro::Attribute)).parse2(attr)
 }
 
 /// Options that mean nothing on a block.
@@ -177,7 +173,7 @@ fn method(
     errors: &mut Errors,
 ) -> TokenStream {
     let own = match take_own_attr(&mut func.outer_attrs)
-        .and_then(|own| own.map(parse_args).transpose())
+        .and_then(|own| own.map(Args::parse_attribute).transpose())
     {
         Ok(own) => own,
         Err(error) => {

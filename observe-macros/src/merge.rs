@@ -109,13 +109,9 @@ fn by_name<T: Clone>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attr::Macro;
-    use syn::parse::Parser as _;
 
     fn args(src: &str) -> Args {
-        (|input: syn::parse::ParseStream<'_>| Args::parse_options(input, Macro::Attribute))
-            .parse_str(src)
-            .unwrap()
+        Args::parse_attribute(src.parse().unwrap()).unwrap()
     }
 
     fn label_names(args: &Args) -> Vec<String> {

@@ -140,13 +140,9 @@ fn objective(objective: &ObjectiveArgs) -> TokenStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attr::Macro;
-    use syn::parse::Parser as _;
 
     fn args(src: &str) -> Args {
-        (|input: syn::parse::ParseStream<'_>| Args::parse_options(input, Macro::Attribute))
-            .parse_str(src)
-            .unwrap()
+        Args::parse_attribute(src.parse().unwrap()).unwrap()
     }
 
     fn labels(src: &str) -> Option<Vec<(String, String)>> {

@@ -36,6 +36,11 @@ impl Errors {
         self.0.map_or(Ok(()), Err)
     }
 
+    /// Whether there is no error so far.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
     /// How many errors so far.
     pub(crate) fn len(&self) -> usize {
         self.0.as_ref().map_or(0, |all| all.into_iter().count())

@@ -90,6 +90,14 @@ pub(crate) struct Args {
 }
 
 impl Args {
+    /// The options of an `#[observe(..)]` attribute, from its tokens.
+    pub(crate) fn parse_attribute(tokens: TokenStream) -> syn::Result<Self> {
+        syn::parse::Parser::parse2(
+            |input: ParseStream<'_>| Args::parse_options(input, Macro::Attribute),
+            tokens,
+        )
+    }
+
     /// Parses a comma-separated option list until the input ends.
     pub(crate) fn parse_options(input: ParseStream<'_>, which: Macro) -> syn::Result<Self> {
         let mut args = Args::default();
@@ -143,14 +151,14 @@ impl Args {
                 "parent" => args.parent = Some(parse_eq(input, &key)?),
                 "follows_from" => args.follows_from = Some(parse_eq(input, &key)?),
                 "skip" => {
-                    if let Some(all) = &args.skip_all {
-                        return Err(skip_conflict(&key, all));
+                    if let Some(_all) = &args.skip_all {
+                        return Err(skip_conflict(&key));
                     }
                     args.skip = Some(parse_list(input, &key, Ident::parse_any)?);
                 }
                 "skip_all" => {
                     if args.skip.is_some() {
-                        return Err(skip_conflict(&key, &key));
+                        return Err(skip_conflict(&key));
                     }
                     args.skip_all = Some(key);
                 }
@@ -236,7 +244,7 @@ fn outcome_rule_conflict(key: &Ident, first: &OutcomeRule) -> syn::Error {
     )
 }
 
-fn skip_conflict(key: &Ident, _other: &Ident) -> syn::Error {
+fn skip_conflict(key: &Ident) -> syn::Error {
     syn::Error::new(
         key.span(),
         "`skip` and `skip_all` exclude each other: give one of them",
